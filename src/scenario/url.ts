@@ -1,0 +1,36 @@
+// The run as URL query parameters: ?scenario=two-hop&seed=7&users=2000 (only non-defaults are written).
+import { ScenarioError } from './errors.ts';
+import { getScenario } from './registry.ts';
+import { DEFAULT_SEED, resolveRun, type RunSpec } from './resolve.ts';
+
+/** Names the URL reserves for itself; scenario parameters may not use them. */
+export const RESERVED_QUERY_KEYS = ['scenario', 'seed', 'embed'] as const;
+
+export const DEFAULT_SCENARIO = 'two-hop';
+
+/** Reads a run from a query string; throws ScenarioError naming the bad URL parameter. */
+export function runFromQuery(search: string): RunSpec {
+  const query = new URLSearchParams(search);
+  const scenario = getScenario(query.get('scenario') ?? DEFAULT_SCENARIO);
+  const overrides: Record<string, string> = Object.create(null);
+  for (const [key, value] of query) {
+    if ((RESERVED_QUERY_KEYS as readonly string[]).includes(key)) continue;
+    if (Object.hasOwn(overrides, key))
+      throw new ScenarioError(key.slice(0, 60), 'appears twice in the URL');
+    overrides[key] = value;
+  }
+  return resolveRun(scenario, overrides, query.get('seed') ?? DEFAULT_SEED);
+}
+
+/** Writes a run as a query string, omitting parameters at their defaults. */
+export function queryFromRun(run: RunSpec, extra: Record<string, string> = {}): string {
+  const query = new URLSearchParams();
+  query.set('scenario', run.scenario.id);
+  query.set('seed', String(run.seed));
+  for (const p of run.scenario.parameters) {
+    const value = run.params[p.name];
+    if (value !== p.default) query.set(p.name, String(value));
+  }
+  for (const [k, v] of Object.entries(extra)) query.set(k, v);
+  return query.toString();
+}

@@ -1,0 +1,151 @@
+// The shapes the simulation core hands to its shells (worker, CLI, tests): plain data, JSON-safe.
+
+/** Percentiles of one latency histogram, in milliseconds (microsecond resolution). */
+export interface LatencySummaryMs {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** Counters of one network link (or group of links drawn as one edge). */
+export interface LinkStats {
+  id: string;
+  /** Which hop of the guide's two-hop architecture the link belongs to. */
+  hop: 'ingest' | 'hop2' | 'hop1';
+  from: string;
+  to: string;
+  messages: number;
+  bytes: number;
+  bytesPerSec: number;
+}
+
+/** One WebSocket server's state at the moment of the snapshot (or over the run, for the result). */
+export interface ServerStats {
+  id: string;
+  connections: number;
+  /** Busy share of all cores over the run so far, 0..1. */
+  cpuUtilisation: number;
+  /** Sends waiting for a core right now. */
+  queueLength: number;
+  queueLengthMax: number;
+  memoryMB: number;
+}
+
+/** Fixed-interval time series; every array has one entry per closed sample interval. */
+export interface Series {
+  intervalMs: number;
+  /** End of each interval, simulated seconds. */
+  tS: number[];
+  deliveriesPerSec: number[];
+  producedPerSec: number[];
+  /** End-to-end latency percentiles of the deliveries that arrived in the interval (NaN if none). */
+  latencyMsP50: number[];
+  latencyMsP99: number[];
+  latencyMsMax: number[];
+  /** Total bytes per second over all hop-1 links. */
+  hop1BytesPerSec: number[];
+  hop2BytesPerSec: number[];
+  inFlight: number[];
+  dropped: number[];
+  /** Per server: connections, CPU utilisation (0..1) and queue length at the end of each interval. */
+  serverConnections: number[][];
+  serverCpu: number[][];
+  serverQueue: number[][];
+}
+
+/** Counts of the update flow. Conservation: fanout = delivered + dropped + inFlight. */
+export interface FlowCounts {
+  /** Updates published by the sources. */
+  produced: number;
+  /** Deliveries owed: one per (update, subscribed connected user). */
+  fanout: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  outOfOrder: number;
+  inFlight: number;
+}
+
+/** A node of the topology as the views draw it. User groups stand for many users. */
+export interface TopologyNode {
+  id: string;
+  kind: 'source' | 'broker' | 'server' | 'users';
+  label: string;
+  /** For user groups: how many users; for servers: connection limit. */
+  count: number;
+  /** For user groups: the server they are connected to. */
+  parent?: string;
+}
+
+export interface TopologyEdge {
+  id: string;
+  from: string;
+  to: string;
+  hop: 'ingest' | 'hop2' | 'hop1';
+}
+
+export interface Topology {
+  nodes: TopologyNode[];
+  edges: TopologyEdge[];
+}
+
+/**
+ * One sampled event of the trace: a message moving along an edge. Times are simulated
+ * microseconds; a record is written when the simulator decides the move, which can be before
+ * `endUs` (arrival times on hop 1 are drawn, not queued).
+ */
+export interface TraceRecord {
+  kind: 'publish' | 'hop2' | 'hop1' | 'drop';
+  startUs: number;
+  endUs: number;
+  from: string;
+  to: string;
+  messageId: number;
+  channel: number;
+  seq: number;
+  /** User index for hop-1 records, -1 otherwise. */
+  user: number;
+}
+
+/** What the worker streams to the page while a run goes on. */
+export interface Snapshot {
+  nowUs: number;
+  durationUs: number;
+  events: number;
+  done: boolean;
+  traceHash: string;
+  flow: FlowCounts;
+  latencyMs: LatencySummaryMs;
+  hop2LatencyMs: LatencySummaryMs;
+  hop1LatencyMs: LatencySummaryMs;
+  deliveriesPerSec: number;
+  links: LinkStats[];
+  servers: ServerStats[];
+  rejectedConnections: number;
+  series: Series;
+}
+
+/** The result of a finished run, as `hoplab run --json` prints it. */
+export interface RunResult extends FlowCounts {
+  scenario: string;
+  seed: number;
+  params: Record<string, number | string>;
+  simulatedSeconds: number;
+  events: number;
+  wallMs: number;
+  eventsPerSec: number;
+  traceHash: string;
+  latencyMs: LatencySummaryMs;
+  hop2LatencyMs: LatencySummaryMs;
+  hop1LatencyMs: LatencySummaryMs;
+  deliveriesPerSec: number;
+  links: LinkStats[];
+  servers: ServerStats[];
+  rejectedConnections: number;
+  /** Bytes of simulator state per simulated user (typed arrays), not the modelled server memory. */
+  simBytesPerUser: number;
+}
