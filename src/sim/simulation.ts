@@ -1,7 +1,10 @@
-// PLACEHOLDER — being written now by the core engineer. The API below is the contract.
+// The public face of the core: create a run from a RunSpec and drive it. Shells call only this.
 import type { RunSpec } from '../scenario/resolve.ts';
+import { initHistograms } from './histogram.ts';
+import { TwoHopSimulation } from './models/two-hop.ts';
 import type { RunResult, Snapshot, Topology, TraceRecord } from './types.ts';
 
+/** A run in progress. Same RunSpec (scenario, parameters, seed) = the same run, event by event. */
 export interface Simulation {
   readonly durationUs: number;
   readonly nowUs: number;
@@ -17,7 +20,14 @@ export interface Simulation {
   topology(): Topology;
   /** Trace records written since the last drain, oldest first (the ring keeps the newest 65,536). */
   drainTrace(): TraceRecord[];
+  /** Frees the WebAssembly histograms. */
   dispose(): void;
 }
 
-export declare function createSimulation(run: RunSpec): Promise<Simulation>;
+export async function createSimulation(run: RunSpec): Promise<Simulation> {
+  await initHistograms();
+  switch (run.scenario.model) {
+    case 'two-hop':
+      return new TwoHopSimulation(run);
+  }
+}

@@ -14,8 +14,8 @@ export interface LatencySummaryMs {
 /** Counters of one network link (or group of links drawn as one edge). */
 export interface LinkStats {
   id: string;
-  /** Which hop of the guide's two-hop architecture the link belongs to. */
-  hop: 'ingest' | 'hop2' | 'hop1';
+  /** Which hop of the guide's two-hop architecture the link belongs to (source→broker is hop 2). */
+  hop: 'hop2' | 'hop1';
   from: string;
   to: string;
   messages: number;
@@ -51,10 +51,13 @@ export interface Series {
   hop2BytesPerSec: number[];
   inFlight: number[];
   dropped: number[];
-  /** Per server: connections, CPU utilisation (0..1) and queue length at the end of each interval. */
-  serverConnections: number[][];
-  serverCpu: number[][];
-  serverQueue: number[][];
+  /** Across servers, per interval: busiest and mean CPU share (0..1), longest send queue. */
+  serverCpuMax: number[];
+  serverCpuMean: number[];
+  serverQueueMax: number[];
+  /** Fewest and most connections on one server at the end of each interval. */
+  serverConnectionsMin: number[];
+  serverConnectionsMax: number[];
 }
 
 /** Counts of the update flow. Conservation: fanout = delivered + dropped + inFlight. */
@@ -85,7 +88,7 @@ export interface TopologyEdge {
   id: string;
   from: string;
   to: string;
-  hop: 'ingest' | 'hop2' | 'hop1';
+  hop: 'hop2' | 'hop1';
 }
 
 export interface Topology {

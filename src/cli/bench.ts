@@ -1,0 +1,88 @@
+// The benchmark: events/s and memory of the core on two workloads (`npm run bench -- [--json]`).
+import { parseArgs } from 'node:util';
+import { getScenario } from '../scenario/registry.ts';
+import { resolveRun } from '../scenario/resolve.ts';
+import { EventQueue } from '../sim/queue.ts';
+import { Rng } from '../sim/rng.ts';
+import { createSimulation } from '../sim/simulation.ts';
+
+const HOLD_ENTITIES = 10_000;
+const HOLD_EVENTS = 5_000_000;
+const HOLD_MEAN_US = 1_000_000;
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+/** Heap plus typed-array memory, in MB. */
+function memoryMB(): number {
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.arrayBuffers) / 1e6;
+}
+
+/** The classic hold model: each entity reschedules itself after an exponential delay. */
+function hold() {
+  gc();
+  const queue = new EventQueue(HOLD_ENTITIES);
+  const rng = new Rng(1, 'bench/hold');
+  const delay = () => Math.round(-HOLD_MEAN_US * Math.log(1 - rng.float()));
+  for (let i = 0; i < HOLD_ENTITIES; i++) queue.push(delay(), 0, i);
+  const start = performance.now();
+  let events = 0;
+  while (events < HOLD_EVENTS && queue.pop()) {
+    events++;
+    queue.push(queue.time + delay(), queue.word0, queue.word1);
+  }
+  const wallMs = performance.now() - start;
+  return {
+    events,
+    eventsPerSec: Math.round(events / (wallMs / 1000)),
+    wallMs: Math.round(wallMs),
+    heapMB: round1(memoryMB()),
+  };
+}
+
+async function twoHop1m() {
+  const run = resolveRun(getScenario('two-hop-1m'), {}, 1);
+  gc();
+  const before = memoryMB();
+  const sim = await createSimulation(run);
+  gc();
+  const built = memoryMB();
+  const start = performance.now();
+  sim.runUntil(sim.durationUs);
+  const wallMs = performance.now() - start;
+  const result = sim.result(wallMs);
+  const heapMB = memoryMB();
+  sim.dispose();
+  return {
+    events: result.events,
+    eventsPerSec: result.eventsPerSec,
+    simulatedSeconds: result.simulatedSeconds,
+    wallMs: Math.round(wallMs),
+    heapMB: round1(heapMB),
+    deliveries: result.delivered,
+    deliveriesPerWallSec: Math.round(result.delivered / (wallMs / 1000)),
+    /** Memory the simulator holds per simulated user, measured around building the world. */
+    bytesPerUser: round1(((built - before) * 1e6) / run.scenario.topology.users),
+    /** The same, counted from the typed arrays (excludes the WebAssembly histograms). */
+    simBytesPerUser: result.simBytesPerUser,
+    traceHash: result.traceHash,
+  };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+const { values } = parseArgs({ options: { json: { type: 'boolean' } }, strict: true });
+const report = { hold: hold(), twoHop1m: await twoHop1m() };
+if (values.json) {
+  console.log(JSON.stringify(report));
+} else {
+  const h = report.hold;
+  const t = report.twoHop1m;
+  console.log(`hold       ${h.events.toLocaleString()} events  ${(h.eventsPerSec / 1e6).toFixed(2)} M events/s  heap ${h.heapMB} MB`);
+  console.log(
+    `two-hop-1m ${t.simulatedSeconds} s simulated in ${(t.wallMs / 1000).toFixed(2)} s wall  ${t.events.toLocaleString()} events  ` +
+      `${(t.deliveriesPerWallSec / 1e6).toFixed(2)} M deliveries/s  heap ${t.heapMB} MB  ${t.bytesPerUser} B/user (arrays ${t.simBytesPerUser})`,
+  );
+}

@@ -1,0 +1,58 @@
+// Plain-text renderings of a run for the terminal: the summary table and the progress bar.
+import type { RunResult } from '../sim/types.ts';
+
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const dec = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+function bytesPerSec(b: number): string {
+  if (b >= 1e9) return `${dec.format(b / 1e9)} GB/s`;
+  if (b >= 1e6) return `${dec.format(b / 1e6)} MB/s`;
+  if (b >= 1e3) return `${dec.format(b / 1e3)} kB/s`;
+  return `${dec.format(b)} B/s`;
+}
+
+/** A human-readable summary of a finished run, one fact per line. */
+export function formatSummary(r: RunResult, command: string): string {
+  const l = r.latencyMs;
+  const row = (label: string, value: string) => `  ${label.padEnd(22)} ${value}`;
+  const lat = (s: RunResult['latencyMs']) =>
+    `p50 ${dec.format(s.p50)}  p90 ${dec.format(s.p90)}  p99 ${dec.format(s.p99)}  p99.9 ${dec.format(s.p999)}  max ${dec.format(s.max)} ms`;
+  const hop1 = r.links.filter((k) => k.hop === 'hop1').reduce((a, k) => a + k.bytesPerSec, 0);
+  const hop2 = r.links.filter((k) => k.hop === 'hop2').reduce((a, k) => a + k.bytesPerSec, 0);
+  const cpu = r.servers.map((s) => s.cpuUtilisation);
+  const conns = r.servers.map((s) => s.connections);
+  const lines = [
+    `${r.scenario}  seed ${r.seed}  ${dec.format(r.simulatedSeconds)} s simulated`,
+    '',
+    row('end-to-end latency', lat(l)),
+    row('hop 2 (to server)', lat(r.hop2LatencyMs)),
+    row('hop 1 (to user)', lat(r.hop1LatencyMs)),
+    '',
+    row('produced', int.format(r.produced)),
+    row('owed deliveries', int.format(r.fanout)),
+    row('delivered', `${int.format(r.delivered)}  (${int.format(r.deliveriesPerSec)}/s)`),
+    row('dropped', int.format(r.dropped)),
+    row('duplicated', int.format(r.duplicated)),
+    row('out of order', int.format(r.outOfOrder)),
+    row('in flight at end', int.format(r.inFlight)),
+    row('rejected connections', int.format(r.rejectedConnections)),
+    '',
+    row('hop 2 bytes', bytesPerSec(hop2)),
+    row('hop 1 bytes', bytesPerSec(hop1)),
+    row('servers', `${r.servers.length}, ${int.format(Math.min(...conns))}–${int.format(Math.max(...conns))} connections each`),
+    row('server CPU', `mean ${dec.format((100 * cpu.reduce((a, b) => a + b, 0)) / cpu.length)}%, max ${dec.format(100 * Math.max(...cpu))}%`),
+    row('server queue max', `${int.format(Math.max(...r.servers.map((s) => s.queueLengthMax)))} sends`),
+    '',
+    row('events', `${int.format(r.events)} in ${int.format(r.wallMs)} ms (${int.format(r.eventsPerSec)}/s)`),
+    row('traceHash', r.traceHash),
+    row('rerun', command),
+  ];
+  return lines.join('\n');
+}
+
+/** One progress line, redrawn in place on a terminal. */
+export function progressLine(fraction: number, simS: number, totalS: number, width = 30): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  return `\r${bar} ${dec.format(100 * fraction).padStart(5)}%  ${dec.format(simS)} / ${dec.format(totalS)} s simulated`;
+}

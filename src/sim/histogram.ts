@@ -1,0 +1,75 @@
+// Latency histograms: HdrHistogram (hdr-histogram-js, WebAssembly build) over integer microseconds.
+import { build, initWebAssembly, type Histogram } from 'hdr-histogram-js';
+import type { LatencySummaryMs } from './types.ts';
+
+let ready: Promise<void> | undefined;
+
+/** Loads the WebAssembly module once; every Simulation awaits it before it records. */
+export function initHistograms(): Promise<void> {
+  ready ??= initWebAssembly();
+  return ready;
+}
+
+/** One hour in microseconds: larger values are clamped (and still count as the maximum). */
+const HIGHEST_US = 3_600_000_000;
+
+/**
+ * A latency histogram with 3 significant digits. Records are integer microseconds, so results do
+ * not depend on the engine; the WebAssembly build records in ~16 ns (the JS build in ~100 ns).
+ */
+export class LatencyHistogram {
+  private readonly h: Histogram;
+  private maxUs = 0;
+
+  constructor() {
+    this.h = build({
+      bitBucketSize: 32,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: HIGHEST_US,
+      numberOfSignificantValueDigits: 3,
+      useWebAssembly: true,
+    });
+  }
+
+  record(us: number): void {
+    const v = us < 1 ? 1 : us > HIGHEST_US ? HIGHEST_US : us;
+    if (us > this.maxUs) this.maxUs = us;
+    this.h.recordValue(v);
+  }
+
+  get count(): number {
+    return this.h.totalCount;
+  }
+
+  /** Percentile in microseconds (0 when empty). */
+  percentileUs(p: number): number {
+    return this.h.totalCount === 0 ? 0 : this.h.getValueAtPercentile(p);
+  }
+
+  summary(): LatencySummaryMs {
+    const h = this.h;
+    if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+    return {
+      count: h.totalCount,
+      mean: round3(h.mean / 1000),
+      p50: h.getValueAtPercentile(50) / 1000,
+      p90: h.getValueAtPercentile(90) / 1000,
+      p99: h.getValueAtPercentile(99) / 1000,
+      p999: h.getValueAtPercentile(99.9) / 1000,
+      max: this.maxUs / 1000,
+    };
+  }
+
+  reset(): void {
+    this.h.reset();
+    this.maxUs = 0;
+  }
+
+  destroy(): void {
+    this.h.destroy();
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,586 @@
+// The guide's two-hop architecture: source → Redis pub/sub → WebSocket servers → users.
+import type { RunSpec } from '../../scenario/resolve.ts';
+import type { Scenario } from '../../scenario/schema.ts';
+import { sampler, type Sampler } from '../dist.ts';
+import { TraceHasher } from '../hash.ts';
+import { LatencyHistogram } from '../histogram.ts';
+import { Link, webSocketHeaderBytes } from '../link.ts';
+import { PendingDeliveries } from '../pending.ts';
+import { buildPopulation, populationBytes, type Population } from '../population.ts';
+import { EventQueue } from '../queue.ts';
+import { Rng } from '../rng.ts';
+import { sampleIntervalUs, SeriesRecorder } from '../series.ts';
+import type { Simulation } from '../simulation.ts';
+import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH, TraceRing } from '../trace.ts';
+import type {
+  FlowCounts,
+  LinkStats,
+  RunResult,
+  ServerStats,
+  Snapshot,
+  Topology,
+  TraceRecord,
+} from '../types.ts';
+
+// Event kinds, in the low bits of word0; the rest of word0 is the kind's argument.
+const EV_SOURCE = 0; // arg: channel
+const EV_BROKER = 1; // word1: message
+const EV_SERVER = 2; // arg: (channel, server) pair; word1: message
+const EV_SAMPLE = 3;
+const KIND_BITS = 4;
+const KIND_MASK = (1 << KIND_BITS) - 1;
+
+/** RESP framing Redis adds around a PUBLISH and around the message it pushes to a subscriber. */
+const REDIS_FRAME_BYTES = 40;
+/** Hop-1 deliveries traced per server batch of a sampled message: enough to show the fan-out. */
+const TRACE_DELIVERIES_PER_BATCH = 3;
+/** Sampled messages per simulated second that the trace aims for. */
+const TRACED_MESSAGES_PER_SEC = 25;
+
+// Node indexes in trace records: 0 source, 1 broker, then servers, then user groups.
+const NODE_SOURCE = 0;
+const NODE_BROKER = 1;
+
+export class TwoHopSimulation implements Simulation {
+  readonly durationUs: number;
+  private readonly scenario: Scenario;
+  private readonly queue = new EventQueue(4096);
+  private readonly hasher = new TraceHasher();
+  private readonly trace = new TraceRing();
+  private readonly pending = new PendingDeliveries();
+  private readonly series: SeriesRecorder;
+  private readonly pop: Population;
+  private readonly nodeIds: string[];
+
+  private readonly e2eHist = new LatencyHistogram();
+  private readonly hop1Hist = new LatencyHistogram();
+  private readonly hop2Hist = new LatencyHistogram();
+  private readonly intervalHist = new LatencyHistogram();
+
+  // Workload.
+  private readonly payloadBytes: Sampler;
+  private readonly sourceRng: Rng;
+  private readonly channelIntervalUs: number;
+  private readonly traceEvery: number;
+  private readonly channelSeq: Int32Array;
+  private readonly channelSubscribers: Int32Array;
+
+  // Messages (growable struct of arrays).
+  private msgChannel = new Int32Array(1024);
+  private msgSeq = new Int32Array(1024);
+  private msgCreatedUs = new Float64Array(1024);
+  private msgBytes = new Int32Array(1024);
+  private messages = 0;
+
+  // Hop 2.
+  private readonly sourceLink: Link;
+  private readonly brokerLinks: Link[];
+  private brokerFreeUs = 0;
+
+  // Servers: cores as earliest-free times, NIC, counters.
+  private readonly cores: number;
+  private readonly coreFreeUs: Float64Array;
+  private readonly nicFreeUs: Float64Array;
+  private readonly busyUs: Float64Array;
+  private readonly queueMax: Int32Array;
+  private readonly hop1LinkBytes: Float64Array;
+  private readonly hop1LinkMessages: Float64Array;
+
+  // Hop 1, per user and per subscription slot.
+  private readonly hop1Rng: Rng;
+  private readonly hop1LatencyMs: Sampler;
+  private readonly downlinkFreeUs: Float64Array;
+  private readonly lastArrivalUs: Float64Array;
+  private readonly slotLastSeq: Int32Array;
+
+  private nowUsValue = 0;
+  private eventCount = 0;
+  private flow: FlowCounts = {
+    produced: 0,
+    fanout: 0,
+    delivered: 0,
+    dropped: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    inFlight: 0,
+  };
+
+  constructor(private readonly run: RunSpec) {
+    const sc = run.scenario;
+    this.scenario = sc;
+    const t = sc.topology;
+    const root = new Rng(run.seed);
+    this.durationUs = Math.round(sc.durationS * 1e6);
+    this.pop = buildPopulation(
+      {
+        users: t.users,
+        servers: t.servers,
+        channels: t.channels,
+        subscriptionsPerUser: t.subscriptionsPerUser,
+        maxConnections: t.server.maxConnections,
+        balancer: t.loadBalancer,
+      },
+      root.fork('population'),
+    );
+    const S = t.servers;
+    this.nodeIds = ['source', 'redis'];
+    for (let s = 0; s < S; s++) this.nodeIds.push(`server-${s}`);
+    for (let s = 0; s < S; s++) this.nodeIds.push(`users-${s}`);
+
+    this.series = new SeriesRecorder(sampleIntervalUs(sc.sampleIntervalMs, this.durationUs), this.durationUs, S);
+    this.sourceRng = root.fork('source');
+    this.payloadBytes = sampler(sc.workload.payloadBytes, root.fork('payload'));
+    this.channelIntervalUs = 1e6 / sc.workload.ratePerChannelPerSec;
+    const publishesPerSec = sc.workload.ratePerChannelPerSec * t.channels;
+    this.traceEvery = Math.max(1, Math.round(publishesPerSec / TRACED_MESSAGES_PER_SEC));
+    this.channelSeq = new Int32Array(t.channels);
+    this.channelSubscribers = new Int32Array(t.channels);
+    const p = this.pop;
+    for (let c = 0; c < t.channels; c++) {
+      for (let q = p.channelPairStart[c]; q < p.channelPairStart[c + 1]; q++)
+        this.channelSubscribers[c] += p.pairMemberEnd[q] - p.pairMemberStart[q];
+    }
+
+    this.sourceLink = new Link(t.links.sourceToBroker, root.fork('link/source'));
+    this.brokerLinks = [];
+    for (let s = 0; s < S; s++) this.brokerLinks.push(new Link(t.links.brokerToServer, root.fork(`link/broker/${s}`)));
+
+    this.cores = t.server.cores;
+    this.coreFreeUs = new Float64Array(S * this.cores);
+    this.nicFreeUs = new Float64Array(S);
+    this.busyUs = new Float64Array(S);
+    this.queueMax = new Int32Array(S);
+    this.hop1LinkBytes = new Float64Array(S);
+    this.hop1LinkMessages = new Float64Array(S);
+
+    this.hop1Rng = root.fork('link/hop1');
+    this.hop1LatencyMs = sampler(t.links.serverToUser.latencyMs, this.hop1Rng);
+    this.downlinkFreeUs = new Float64Array(t.users);
+    this.lastArrivalUs = new Float64Array(t.users);
+    this.slotLastSeq = new Int32Array(p.slotUser.length).fill(-1);
+
+    this.scheduleSources();
+    this.queue.push(Math.min(this.series.intervalUs, this.durationUs), EV_SAMPLE, 0);
+  }
+
+  get nowUs(): number {
+    return this.nowUsValue;
+  }
+
+  get events(): number {
+    return this.eventCount;
+  }
+
+  get done(): boolean {
+    return this.nowUsValue >= this.durationUs && this.queue.peekTime() > this.durationUs;
+  }
+
+  runUntil(untilUs: number, maxEvents = Infinity): number {
+    const limit = Math.min(untilUs, this.durationUs);
+    const q = this.queue;
+    let n = 0;
+    while (n < maxEvents && q.peekTime() <= limit) {
+      this.dispatch();
+      n++;
+    }
+    if (q.peekTime() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
+    return n;
+  }
+
+  step(): boolean {
+    if (this.queue.peekTime() > this.durationUs) {
+      this.nowUsValue = this.durationUs;
+      return false;
+    }
+    this.dispatch();
+    return true;
+  }
+
+  private dispatch(): void {
+    const q = this.queue;
+    q.pop();
+    const now = q.time;
+    this.nowUsValue = now;
+    this.eventCount++;
+    this.hasher.addEvent(now, q.word0, q.word1);
+    const kind = q.word0 & KIND_MASK;
+    const arg = q.word0 >>> KIND_BITS;
+    switch (kind) {
+      case EV_SOURCE:
+        return this.onSource(now, arg);
+      case EV_BROKER:
+        return this.onBroker(now, q.word1);
+      case EV_SERVER:
+        return this.onServer(now, arg, q.word1);
+      case EV_SAMPLE:
+        return this.onSample(now);
+    }
+  }
+
+  // ---- Source: publishes updates per channel, periodic or Poisson, possibly in bursts.
+
+  private scheduleSources(): void {
+    const { arrival, burstSizeMean } = this.scenario.workload;
+    const meanGapUs = this.channelIntervalUs * burstSizeMean;
+    for (let c = 0; c < this.pop.channels; c++) {
+      const first = arrival === 'periodic' ? this.sourceRng.float() * meanGapUs : this.exponentialUs(meanGapUs);
+      const t = Math.round(first);
+      if (t <= this.durationUs) this.queue.push(t, (c << KIND_BITS) | EV_SOURCE, 0);
+    }
+  }
+
+  private exponentialUs(meanUs: number): number {
+    return -meanUs * Math.log(1 - this.sourceRng.float());
+  }
+
+  private burstSize(): number {
+    const mean = this.scenario.workload.burstSizeMean;
+    if (mean <= 1) return 1;
+    // Geometric on {1, 2, …} with the given mean.
+    return 1 + Math.floor(Math.log(1 - this.sourceRng.float()) / Math.log(1 - 1 / mean));
+  }
+
+  private onSource(now: number, channel: number): void {
+    const n = this.burstSize();
+    for (let i = 0; i < n; i++) this.publish(now, channel);
+    const { arrival, burstSizeMean } = this.scenario.workload;
+    const meanGapUs = this.channelIntervalUs * burstSizeMean;
+    const gapUs = arrival === 'periodic' ? meanGapUs : this.exponentialUs(meanGapUs);
+    const next = Math.max(now + 1, Math.round(now + gapUs));
+    if (next <= this.durationUs) this.queue.push(next, (channel << KIND_BITS) | EV_SOURCE, 0);
+  }
+
+  private publish(now: number, channel: number): void {
+    const id = this.newMessage(now, channel);
+    this.flow.produced++;
+    this.flow.fanout += this.channelSubscribers[channel];
+    this.series.produced[this.series.bucket(now)]++;
+    const bytes = this.msgBytes[id] + REDIS_FRAME_BYTES;
+    const arrival = this.sourceLink.send(now, bytes);
+    this.series.hop2Bytes[this.series.bucket(now)] += bytes;
+    this.queue.push(arrival, EV_BROKER, id);
+    if (id % this.traceEvery === 0) this.trace.write(TRACE_PUBLISH, now, arrival, NODE_SOURCE, NODE_BROKER, id, -1);
+  }
+
+  private newMessage(now: number, channel: number): number {
+    if (this.messages === this.msgChannel.length) this.growMessages();
+    const id = this.messages++;
+    this.msgChannel[id] = channel;
+    this.msgSeq[id] = this.channelSeq[channel]++;
+    this.msgCreatedUs[id] = now;
+    this.msgBytes[id] = Math.max(1, Math.round(this.payloadBytes()));
+    return id;
+  }
+
+  private growMessages(): void {
+    const n = this.msgChannel.length * 2;
+    const c = new Int32Array(n);
+    c.set(this.msgChannel);
+    this.msgChannel = c;
+    const q = new Int32Array(n);
+    q.set(this.msgSeq);
+    this.msgSeq = q;
+    const t = new Float64Array(n);
+    t.set(this.msgCreatedUs);
+    this.msgCreatedUs = t;
+    const b = new Int32Array(n);
+    b.set(this.msgBytes);
+    this.msgBytes = b;
+  }
+
+  // ---- Broker: single-threaded Redis; one PUBLISH writes to every subscribed server.
+
+  private onBroker(now: number, id: number): void {
+    const p = this.pop;
+    const channel = this.msgChannel[id];
+    const first = p.channelPairStart[channel];
+    const last = p.channelPairStart[channel + 1];
+    const broker = this.scenario.topology.broker;
+    const start = now > this.brokerFreeUs ? now : this.brokerFreeUs;
+    const done = start + broker.serviceUs + broker.perSubscriberUs * (last - first);
+    this.brokerFreeUs = done;
+    const bytes = this.msgBytes[id] + REDIS_FRAME_BYTES;
+    const traced = id % this.traceEvery === 0;
+    for (let q = first; q < last; q++) {
+      const s = p.pairServer[q];
+      const arrival = this.brokerLinks[s].send(done, bytes);
+      this.series.hop2Bytes[this.series.bucket(done)] += bytes;
+      this.queue.push(arrival, (q << KIND_BITS) | EV_SERVER, id);
+      if (traced) this.trace.write(TRACE_HOP2, now, arrival, NODE_BROKER, 2 + s, id, -1);
+    }
+  }
+
+  // ---- Server: takes the message off the broker connection, then writes it to each local
+  // subscriber. Per-user arrival times are drawn here, not queued (see PendingDeliveries).
+
+  /** Index of the core that frees up first on server s. */
+  private earliestCore(s: number): number {
+    const free = this.coreFreeUs;
+    let best = s * this.cores;
+    for (let c = best + 1; c < (s + 1) * this.cores; c++) if (free[c] < free[best]) best = c;
+    return best;
+  }
+
+  /** Runs `costUs` of CPU on server s no earlier than `readyUs`; returns when it finishes. */
+  private runOnCore(s: number, readyUs: number, costUs: number): number {
+    const c = this.earliestCore(s);
+    const start = readyUs > this.coreFreeUs[c] ? readyUs : this.coreFreeUs[c];
+    const end = start + costUs;
+    this.coreFreeUs[c] = end;
+    this.busyUs[s] += costUs;
+    this.series.serverBusyUs[s * (this.series.buckets + 1) + this.series.bucket(start)] += costUs;
+    return end;
+  }
+
+  private onServer(now: number, pair: number, id: number): void {
+    const p = this.pop;
+    const s = p.pairServer[pair];
+    const created = this.msgCreatedUs[id];
+    const seq = this.msgSeq[id];
+    this.hop2Hist.record(now - created);
+    const server = this.scenario.topology.server;
+    const link = this.scenario.topology.links.serverToUser;
+    const ready = this.runOnCore(s, now, server.cpuPerInboundUs);
+    const wire = this.msgBytes[id] + webSocketHeaderBytes(this.msgBytes[id]);
+    const nicSerUs = (wire * 8) / server.egressMbps;
+    const userSerUs = (wire * 8) / link.bandwidthMbps;
+    const bufferBytes = server.sendBufferKB * 1024;
+    const bytesPerUs = link.bandwidthMbps / 8;
+    const jitterUs = link.jitterMs * 1000;
+    const rtoUs = link.rtoMs * 1000;
+    const loss = link.lossProbability;
+    const rng = this.hop1Rng;
+    const series = this.series;
+    const traced = id % this.traceEvery === 0;
+    let tracedHere = 0;
+    for (let m = p.pairMemberStart[pair]; m < p.pairMemberEnd[pair]; m++) {
+      const slot = p.members[m];
+      const u = p.slotUser[slot];
+      const written = this.runOnCore(s, ready, server.cpuPerSendUs);
+      const txStart = written > this.nicFreeUs[s] ? written : this.nicFreeUs[s];
+      const sent = txStart + nicSerUs;
+      this.nicFreeUs[s] = sent;
+      // The user's downlink drains one message at a time; what waits sits in the send buffer.
+      const downStart = sent > this.downlinkFreeUs[u] ? sent : this.downlinkFreeUs[u];
+      if ((downStart - sent) * bytesPerUs + wire > bufferBytes) {
+        this.flow.dropped++;
+        series.dropped[series.bucket(sent)]++;
+        this.hasher.add(u);
+        if (traced) this.trace.write(TRACE_DROP, now, sent, 2 + s, 2 + p.servers + s, id, u);
+        continue;
+      }
+      const downEnd = downStart + userSerUs;
+      this.downlinkFreeUs[u] = downEnd;
+      this.hop1LinkBytes[s] += wire;
+      this.hop1LinkMessages[s]++;
+      series.hop1Bytes[series.bucket(sent)] += wire;
+      let delayUs = this.hop1LatencyMs() * 1000;
+      if (jitterUs > 0) delayUs += jitterUs * rng.float();
+      while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
+      let arrival = Math.round(downEnd + delayUs);
+      // One TCP stream per user: nothing overtakes what was sent before it.
+      if (arrival < this.lastArrivalUs[u]) arrival = this.lastArrivalUs[u];
+      this.lastArrivalUs[u] = arrival;
+      const last = this.slotLastSeq[slot];
+      if (seq === last) this.flow.duplicated++;
+      else if (seq < last) this.flow.outOfOrder++;
+      else this.slotLastSeq[slot] = seq;
+      this.pending.add(arrival, arrival - created, arrival - now);
+      this.hasher.add(u);
+      this.hasher.add(arrival);
+      if (traced && tracedHere < TRACE_DELIVERIES_PER_BATCH) {
+        this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + p.servers + s, id, u);
+        tracedHere++;
+      }
+    }
+  }
+
+  // ---- Sampling: count what has arrived, close the interval, schedule the next one.
+
+  private readonly accept = (arrivalUs: number, e2eUs: number, hop1Us: number): void => {
+    this.flow.delivered++;
+    this.e2eHist.record(e2eUs);
+    this.hop1Hist.record(hop1Us);
+    this.intervalHist.record(e2eUs);
+    this.series.delivered[this.series.bucket(arrivalUs)]++;
+  };
+
+  private flushArrivals(untilUs: number): void {
+    this.pending.flush(untilUs, this.accept);
+    this.flow.inFlight = this.flow.fanout - this.flow.delivered - this.flow.dropped;
+  }
+
+  private serverQueues(now: number): number[] {
+    const cost = this.scenario.topology.server.cpuPerSendUs;
+    const out: number[] = [];
+    for (let s = 0; s < this.pop.servers; s++) {
+      let backlogUs = 0;
+      for (let c = s * this.cores; c < (s + 1) * this.cores; c++)
+        if (this.coreFreeUs[c] > now) backlogUs += this.coreFreeUs[c] - now;
+      out.push(cost > 0 ? Math.round(backlogUs / cost) : 0);
+    }
+    return out;
+  }
+
+  private onSample(now: number): void {
+    this.flushArrivals(now);
+    const h = this.intervalHist;
+    const queues = this.serverQueues(now);
+    for (let s = 0; s < queues.length; s++) if (queues[s] > this.queueMax[s]) this.queueMax[s] = queues[s];
+    this.series.close(
+      now,
+      { p50: h.percentileUs(50), p99: h.percentileUs(99), max: h.percentileUs(100), count: h.count },
+      this.flow.inFlight,
+      queues,
+      this.pop.connections,
+    );
+    h.reset();
+    const next = Math.min(now + this.series.intervalUs, this.durationUs);
+    if (next > now) this.queue.push(next, EV_SAMPLE, 0);
+  }
+
+  // ---- Views of the state.
+
+  private linkStats(elapsedS: number): LinkStats[] {
+    const perSec = (bytes: number) => (elapsedS > 0 ? bytes / elapsedS : 0);
+    const links: LinkStats[] = [
+      {
+        id: 'source->redis',
+        hop: 'hop2',
+        from: 'source',
+        to: 'redis',
+        messages: this.sourceLink.messages,
+        bytes: this.sourceLink.bytes,
+        bytesPerSec: perSec(this.sourceLink.bytes),
+      },
+    ];
+    this.brokerLinks.forEach((l, s) =>
+      links.push({
+        id: `redis->server-${s}`,
+        hop: 'hop2',
+        from: 'redis',
+        to: `server-${s}`,
+        messages: l.messages,
+        bytes: l.bytes,
+        bytesPerSec: perSec(l.bytes),
+      }),
+    );
+    for (let s = 0; s < this.pop.servers; s++)
+      links.push({
+        id: `server-${s}->users-${s}`,
+        hop: 'hop1',
+        from: `server-${s}`,
+        to: `users-${s}`,
+        messages: this.hop1LinkMessages[s],
+        bytes: this.hop1LinkBytes[s],
+        bytesPerSec: perSec(this.hop1LinkBytes[s]),
+      });
+    return links;
+  }
+
+  private serverStats(now: number): ServerStats[] {
+    const server = this.scenario.topology.server;
+    const queues = this.serverQueues(now);
+    const out: ServerStats[] = [];
+    for (let s = 0; s < this.pop.servers; s++) {
+      const connections = this.pop.connections[s];
+      out.push({
+        id: `server-${s}`,
+        connections,
+        cpuUtilisation: now > 0 ? Math.min(1, this.busyUs[s] / (now * this.cores)) : 0,
+        queueLength: queues[s],
+        queueLengthMax: Math.max(this.queueMax[s], queues[s]),
+        memoryMB: (connections * server.memoryPerConnectionKB) / 1024,
+      });
+    }
+    return out;
+  }
+
+  snapshot(): Snapshot {
+    const now = this.nowUsValue;
+    this.flushArrivals(this.done ? this.durationUs : now);
+    const elapsedS = now / 1e6;
+    return {
+      nowUs: now,
+      durationUs: this.durationUs,
+      events: this.eventCount,
+      done: this.done,
+      traceHash: this.hasher.digest(),
+      flow: { ...this.flow },
+      latencyMs: this.e2eHist.summary(),
+      hop2LatencyMs: this.hop2Hist.summary(),
+      hop1LatencyMs: this.hop1Hist.summary(),
+      deliveriesPerSec: elapsedS > 0 ? this.flow.delivered / elapsedS : 0,
+      links: this.linkStats(elapsedS),
+      servers: this.serverStats(now),
+      rejectedConnections: this.pop.rejected,
+      series: this.series.toSeries(),
+    };
+  }
+
+  result(wallMs: number): RunResult {
+    const snap = this.snapshot();
+    const simulatedSeconds = snap.nowUs / 1e6;
+    return {
+      scenario: this.scenario.id,
+      seed: this.run.seed,
+      params: { ...this.run.params },
+      simulatedSeconds,
+      events: snap.events,
+      wallMs: Math.round(wallMs),
+      eventsPerSec: wallMs > 0 ? Math.round(snap.events / (wallMs / 1000)) : 0,
+      traceHash: snap.traceHash,
+      ...snap.flow,
+      latencyMs: snap.latencyMs,
+      hop2LatencyMs: snap.hop2LatencyMs,
+      hop1LatencyMs: snap.hop1LatencyMs,
+      deliveriesPerSec: snap.deliveriesPerSec,
+      links: snap.links,
+      servers: snap.servers,
+      rejectedConnections: snap.rejectedConnections,
+      simBytesPerUser: this.bytesPerUser(),
+    };
+  }
+
+  /** Typed-array bytes of per-user and per-subscription state, divided by the user count. */
+  bytesPerUser(): number {
+    const perUser =
+      populationBytes(this.pop) +
+      this.downlinkFreeUs.byteLength +
+      this.lastArrivalUs.byteLength +
+      this.slotLastSeq.byteLength;
+    return Math.round((perUser / this.pop.users) * 10) / 10;
+  }
+
+  topology(): Topology {
+    const S = this.pop.servers;
+    const t = this.scenario.topology;
+    const perServer = new Int32Array(S);
+    for (let u = 0; u < this.pop.users; u++) if (this.pop.userServer[u] >= 0) perServer[this.pop.userServer[u]]++;
+    const nodes: Topology['nodes'] = [
+      { id: 'source', kind: 'source', label: 'Event source', count: 1 },
+      { id: 'redis', kind: 'broker', label: 'Redis pub/sub', count: 1 },
+    ];
+    const edges: Topology['edges'] = [{ id: 'source->redis', from: 'source', to: 'redis', hop: 'hop2' }];
+    for (let s = 0; s < S; s++) {
+      nodes.push({ id: `server-${s}`, kind: 'server', label: `WS ${s + 1}`, count: t.server.maxConnections });
+      edges.push({ id: `redis->server-${s}`, from: 'redis', to: `server-${s}`, hop: 'hop2' });
+    }
+    for (let s = 0; s < S; s++) {
+      nodes.push({ id: `users-${s}`, kind: 'users', label: 'users', count: perServer[s], parent: `server-${s}` });
+      edges.push({ id: `server-${s}->users-${s}`, from: `server-${s}`, to: `users-${s}`, hop: 'hop1' });
+    }
+    return { nodes, edges };
+  }
+
+  drainTrace(): TraceRecord[] {
+    return this.trace.drain(this.nodeIds, (id) => ({ channel: this.msgChannel[id], seq: this.msgSeq[id] }));
+  }
+
+  dispose(): void {
+    this.e2eHist.destroy();
+    this.hop1Hist.destroy();
+    this.hop2Hist.destroy();
+    this.intervalHist.destroy();
+  }
+}

@@ -1,0 +1,156 @@
+// Users, their connections and subscriptions, stored as typed arrays (no object per user).
+import type { Rng } from './rng.ts';
+
+export type Balancer = 'round-robin' | 'random';
+
+/**
+ * The connected population. A subscription is a (user, channel) slot; slots are grouped by
+ * (channel, server) so that a server's fan-out for one channel is one contiguous range of
+ * `members`, and the broker's fan-out for one channel is one contiguous range of pairs.
+ */
+export interface Population {
+  users: number;
+  servers: number;
+  channels: number;
+  /** Server of each user, or -1 if every server refused the connection. */
+  userServer: Int32Array;
+  connections: Int32Array;
+  rejected: number;
+  /** Per slot: its user and channel. */
+  slotUser: Int32Array;
+  slotChannel: Int32Array;
+  /** Slot ids sorted by (channel, server). */
+  members: Int32Array;
+  /** Pairs: the servers holding subscribers of each channel, with their range in `members`. */
+  channelPairStart: Int32Array;
+  pairServer: Int32Array;
+  pairMemberStart: Int32Array;
+  pairMemberEnd: Int32Array;
+}
+
+export interface PopulationSpec {
+  users: number;
+  servers: number;
+  channels: number;
+  subscriptionsPerUser: number;
+  maxConnections: number;
+  balancer: Balancer;
+}
+
+/** Connects every user through the load balancer, in user order, at time zero. */
+function connect(spec: PopulationSpec, rng: Rng): { userServer: Int32Array; connections: Int32Array; rejected: number } {
+  const { users, servers, maxConnections } = spec;
+  const userServer = new Int32Array(users);
+  const connections = new Int32Array(servers);
+  let next = 0;
+  let rejected = 0;
+  for (let u = 0; u < users; u++) {
+    const first = spec.balancer === 'random' ? rng.int(servers) : next;
+    next = (next + 1) % servers;
+    let s = first;
+    let tries = 0;
+    while (connections[s] >= maxConnections && tries < servers) {
+      s = (s + 1) % servers;
+      tries++;
+    }
+    if (tries === servers) {
+      userServer[u] = -1;
+      rejected++;
+    } else {
+      userServer[u] = s;
+      connections[s]++;
+    }
+  }
+  return { userServer, connections, rejected };
+}
+
+/** Draws each connected user's distinct channels uniformly at random. */
+function subscribe(spec: PopulationSpec, userServer: Int32Array, rng: Rng): { slotUser: Int32Array; slotChannel: Int32Array } {
+  const k = Math.min(spec.subscriptionsPerUser, spec.channels);
+  let connected = 0;
+  for (let u = 0; u < spec.users; u++) if (userServer[u] >= 0) connected++;
+  const slotUser = new Int32Array(connected * k);
+  const slotChannel = new Int32Array(connected * k);
+  let slot = 0;
+  for (let u = 0; u < spec.users; u++) {
+    if (userServer[u] < 0) continue;
+    const first = slot;
+    while (slot - first < k) {
+      const c = rng.int(spec.channels);
+      let taken = false;
+      for (let j = first; j < slot; j++) if (slotChannel[j] === c) taken = true;
+      if (taken) continue;
+      slotUser[slot] = u;
+      slotChannel[slot] = c;
+      slot++;
+    }
+  }
+  return { slotUser, slotChannel };
+}
+
+/** Stable counting sort of `ids` by `key(id)` in [0, range). */
+function countingSort(ids: Int32Array, range: number, key: (id: number) => number): Int32Array {
+  const counts = new Int32Array(range + 1);
+  for (let i = 0; i < ids.length; i++) counts[key(ids[i]) + 1]++;
+  for (let r = 0; r < range; r++) counts[r + 1] += counts[r];
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) out[counts[key(ids[i])]++] = ids[i];
+  return out;
+}
+
+export function buildPopulation(spec: PopulationSpec, rng: Rng): Population {
+  const { userServer, connections, rejected } = connect(spec, rng.fork('balancer'));
+  const { slotUser, slotChannel } = subscribe(spec, userServer, rng.fork('subscriptions'));
+  const slots = new Int32Array(slotUser.length);
+  for (let i = 0; i < slots.length; i++) slots[i] = i;
+  const byServer = countingSort(slots, spec.servers, (id) => userServer[slotUser[id]]);
+  const members = countingSort(byServer, spec.channels, (id) => slotChannel[id]);
+
+  const channelPairStart = new Int32Array(spec.channels + 1);
+  const pairServer: number[] = [];
+  const pairMemberStart: number[] = [];
+  const pairMemberEnd: number[] = [];
+  let i = 0;
+  for (let c = 0; c < spec.channels; c++) {
+    channelPairStart[c] = pairServer.length;
+    while (i < members.length && slotChannel[members[i]] === c) {
+      const s = userServer[slotUser[members[i]]];
+      const start = i;
+      while (i < members.length && slotChannel[members[i]] === c && userServer[slotUser[members[i]]] === s) i++;
+      pairServer.push(s);
+      pairMemberStart.push(start);
+      pairMemberEnd.push(i);
+    }
+  }
+  channelPairStart[spec.channels] = pairServer.length;
+  return {
+    users: spec.users,
+    servers: spec.servers,
+    channels: spec.channels,
+    userServer,
+    connections,
+    rejected,
+    slotUser,
+    slotChannel,
+    members,
+    channelPairStart,
+    pairServer: Int32Array.from(pairServer),
+    pairMemberStart: Int32Array.from(pairMemberStart),
+    pairMemberEnd: Int32Array.from(pairMemberEnd),
+  };
+}
+
+/** Bytes of typed arrays the population holds. */
+export function populationBytes(p: Population): number {
+  return (
+    p.userServer.byteLength +
+    p.connections.byteLength +
+    p.slotUser.byteLength +
+    p.slotChannel.byteLength +
+    p.members.byteLength +
+    p.channelPairStart.byteLength +
+    p.pairServer.byteLength +
+    p.pairMemberStart.byteLength +
+    p.pairMemberEnd.byteLength
+  );
+}
