@@ -177,7 +177,7 @@ export const twoHopParameters: ScenarioFile['parameters'] = [
     label: 'Hop 1 latency (median)',
     unit: 'ms',
     min: 0.1,
-    max: 5_000,
+    max: 10_000,
     step: 0.1,
     log: true,
     description: 'Median one-way delay from a server to a user over the internet.',

@@ -20,6 +20,7 @@ const HIGHEST_US = 3_600_000_000;
 export class LatencyHistogram {
   private readonly h: Histogram;
   private maxUs = 0;
+  private minUs = Infinity;
 
   constructor() {
     this.h = build({
@@ -34,6 +35,7 @@ export class LatencyHistogram {
   record(us: number): void {
     const v = us < 1 ? 1 : us > HIGHEST_US ? HIGHEST_US : us;
     if (us > this.maxUs) this.maxUs = us;
+    if (us < this.minUs) this.minUs = us;
     this.h.recordValue(v);
   }
 
@@ -48,10 +50,12 @@ export class LatencyHistogram {
 
   summary(): LatencySummaryMs {
     const h = this.h;
-    if (h.totalCount === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+    if (h.totalCount === 0)
+      return { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
     return {
       count: h.totalCount,
       mean: round3(h.mean / 1000),
+      min: this.minUs / 1000,
       p50: h.getValueAtPercentile(50) / 1000,
       p90: h.getValueAtPercentile(90) / 1000,
       p99: h.getValueAtPercentile(99) / 1000,
@@ -63,6 +67,7 @@ export class LatencyHistogram {
   reset(): void {
     this.h.reset();
     this.maxUs = 0;
+    this.minUs = Infinity;
   }
 
   destroy(): void {

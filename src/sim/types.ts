@@ -4,6 +4,8 @@
 export interface LatencySummaryMs {
   count: number;
   mean: number;
+  /** Exact smallest value recorded. */
+  min: number;
   p50: number;
   p90: number;
   p99: number;
