@@ -1,0 +1,342 @@
+// The lab's state: the chosen run (scenario, parameters, seed), the worker client and what it streams.
+import { ScenarioError } from '../scenario/errors.ts';
+import { getScenario, listScenarios } from '../scenario/registry.ts';
+import { parseSeed, resolveRun, SEED_MAX, type LoadedScenario } from '../scenario/resolve.ts';
+import { queryFromRun, runFromQuery } from '../scenario/url.ts';
+import type { RunResult, Snapshot, Topology } from '../sim/types.ts';
+import { startSimWorker, type WorkerHandle } from '../worker/client.ts';
+import { DEFAULT_SPEED, type Speed } from '../worker/limits.ts';
+import type { LoadResult, RunPhase, RunRequest, RunUpdate } from '../worker/protocol.ts';
+import { MotionBuffer, SimClock } from './motion.ts';
+
+/** A problem shown in the page, with what the reader can do about it. */
+export interface LabProblem {
+  kind: 'url' | 'worker' | 'stopped';
+  title: string;
+  message: string;
+  /** The URL parameter or field at fault, when there is one. */
+  field?: string;
+  /** Where "reset to defaults" leads (URL problems). */
+  resetHref?: string;
+}
+
+/** Parameter edits are applied after the input settles, so a dragged slider reloads once. */
+const RELOAD_DEBOUNCE_MS = 250;
+
+export class LabState {
+  readonly scenarios: LoadedScenario[] = listScenarios();
+  readonly embed: boolean;
+
+  scenario = $state.raw<LoadedScenario | null>(null);
+  /** Every parameter's current value, by name. */
+  params = $state.raw<Record<string, number | string>>({});
+  seed = $state(1);
+  speed = $state<Speed>(DEFAULT_SPEED);
+
+  phase = $state<RunPhase>('idle');
+  effectiveSpeed = $state(0);
+  snapshot = $state.raw<Snapshot | null>(null);
+  topology = $state.raw<Topology | null>(null);
+  result = $state.raw<RunResult | null>(null);
+  /** Why a parameter edit was refused (e.g. p99 below the median), by parameter name. */
+  paramErrors = $state.raw<Record<string, string>>({});
+  problem = $state.raw<LabProblem | null>(null);
+
+  /** Animation state, read every frame by the topology view: deliberately not reactive. */
+  readonly clock = new SimClock();
+  readonly motion = new MotionBuffer();
+  /** Bumps whenever trace records arrive, for views that redraw only on data (reduced motion). */
+  traceTick = $state(0);
+
+  private worker: WorkerHandle | null = null;
+  private runId = 0;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+  private playAfterLoad = false;
+
+  constructor(private readonly location: Pick<Location, 'search' | 'pathname' | 'hash'>) {
+    const query = new URLSearchParams(location.search);
+    this.embed = query.get('embed') === '1';
+    try {
+      const run = runFromQuery(location.search);
+      this.scenario = run.scenario;
+      this.params = run.params;
+      this.seed = run.seed;
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      const scenarioId = query.get('scenario');
+      const known = scenarioId !== null && this.scenarios.some((s) => s.id === scenarioId);
+      this.problem = {
+        kind: 'url',
+        title: 'This link has a parameter the lab cannot use',
+        field: error.field,
+        message: error.message.startsWith(`${error.field}: `)
+          ? error.message.slice(error.field.length + 2)
+          : error.message,
+        resetHref: this.hrefFor(known ? { scenario: scenarioId } : {}),
+      };
+    }
+  }
+
+  get ready(): boolean {
+    return this.scenario !== null;
+  }
+
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
+  get busy(): boolean {
+    return this.phase === 'loading';
+  }
+
+  /** Starts the worker and loads the run from the URL. Call once, in the browser. */
+  connect(): void {
+    if (!this.scenario || this.worker) return;
+    try {
+      this.worker = startSimWorker(
+        (update) => this.onUpdate(update),
+        (message) => this.workerFailed(message),
+      );
+    } catch (error) {
+      this.workerFailed(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    void this.worker.api.setSpeed(this.speed);
+    this.load();
+  }
+
+  dispose(): void {
+    clearTimeout(this.reloadTimer);
+    this.worker?.dispose();
+    this.worker = null;
+  }
+
+  // ——— run controls ———
+
+  togglePlay(): void {
+    if (this.phase === 'running') this.pause();
+    else this.play();
+  }
+
+  play(): void {
+    if (!this.worker || !this.scenario) return;
+    if (this.phase === 'done' || this.phase === 'stopped' || this.phase === 'error') {
+      this.reload(true);
+      return;
+    }
+    if (this.phase === 'loading') {
+      this.playAfterLoad = true;
+      return;
+    }
+    this.phase = 'running';
+    void this.call((api) => api.start());
+  }
+
+  pause(): void {
+    this.playAfterLoad = false;
+    if (this.phase !== 'running') return;
+    this.phase = 'paused';
+    void this.call((api) => api.pause());
+  }
+
+  step(): void {
+    if (this.phase === 'done' || this.phase === 'loading' || this.phase === 'idle') return;
+    void this.call((api) => api.step());
+  }
+
+  setSpeed(speed: Speed): void {
+    this.speed = speed;
+    void this.call((api) => api.setSpeed(speed));
+  }
+
+  /** Back to t = 0 with the current parameters and seed. */
+  reset(): void {
+    this.reload(false);
+  }
+
+  // ——— the run's definition ———
+
+  selectScenario(id: string): void {
+    const scenario = getScenario(id);
+    this.scenario = scenario;
+    this.params = Object.fromEntries(scenario.parameters.map((p) => [p.name, p.default]));
+    this.paramErrors = {};
+    this.writeUrl();
+    this.reload(false);
+  }
+
+  /** Applies one parameter value; returns the error text if the value was refused. */
+  setParam(name: string, value: number | string): string | null {
+    if (!this.scenario) return null;
+    const next = { ...this.params, [name]: value };
+    try {
+      const run = resolveRun(this.scenario, next, this.seed);
+      this.params = run.params;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.paramErrors = { ...this.paramErrors, [name]: message };
+      return message;
+    }
+    const { [name]: _, ...rest } = this.paramErrors;
+    this.paramErrors = rest;
+    this.writeUrl();
+    this.scheduleReload();
+    return null;
+  }
+
+  resetParams(): void {
+    if (this.scenario) this.selectScenario(this.scenario.id);
+  }
+
+  /** Applies a typed seed; returns the error text if it is not a valid seed. */
+  setSeed(raw: string | number): string | null {
+    let seed: number;
+    try {
+      seed = parseSeed(raw);
+    } catch (error) {
+      return error instanceof Error ? error.message.replace(/^seed: /, '') : String(error);
+    }
+    if (seed === this.seed) return null;
+    this.seed = seed;
+    this.writeUrl();
+    this.reload(this.phase === 'running');
+    return null;
+  }
+
+  newSeed(): void {
+    const buffer = new Uint32Array(1);
+    crypto.getRandomValues(buffer);
+    this.setSeed(buffer[0] % (SEED_MAX + 1));
+  }
+
+  /** The shareable address of the current run. */
+  shareUrl(base: string): string {
+    return `${base.split('?')[0].split('#')[0]}?${this.query()}`;
+  }
+
+  dismissProblem(): void {
+    if (this.problem?.kind !== 'url') this.problem = null;
+  }
+
+  // ——— internals ———
+
+  private query(): string {
+    if (!this.scenario) return '';
+    const run = { scenario: this.scenario, params: this.params, seed: this.seed };
+    return queryFromRun(run, this.embed ? { embed: '1' } : {});
+  }
+
+  private hrefFor(entries: Record<string, string>): string {
+    const query = new URLSearchParams(entries);
+    if (this.embed) query.set('embed', '1');
+    const text = query.toString();
+    return `${this.location.pathname}${text ? `?${text}` : ''}`;
+  }
+
+  private writeUrl(): void {
+    if (typeof history === 'undefined') return;
+    history.replaceState(history.state, '', `${this.location.pathname}?${this.query()}`);
+  }
+
+  private request(): RunRequest | null {
+    if (!this.scenario) return null;
+    return { scenarioId: this.scenario.id, params: { ...this.params }, seed: this.seed };
+  }
+
+  private scheduleReload(): void {
+    clearTimeout(this.reloadTimer);
+    const wasRunning = this.phase === 'running' || this.playAfterLoad;
+    this.reloadTimer = setTimeout(() => this.reload(wasRunning), RELOAD_DEBOUNCE_MS);
+  }
+
+  private reload(playAfter: boolean): void {
+    clearTimeout(this.reloadTimer);
+    this.playAfterLoad = playAfter;
+    this.load();
+  }
+
+  private load(): void {
+    const request = this.request();
+    if (!request || !this.worker) return;
+    this.phase = 'loading';
+    this.result = null;
+    if (this.problem?.kind !== 'url') this.problem = null;
+    this.worker.api.load(request).then(
+      (loaded) => this.onLoaded(loaded),
+      (error: unknown) => {
+        // A superseded load's failure is old news.
+        if (this.phase !== 'loading') return;
+        this.phase = 'error';
+        this.problem = {
+          kind: 'worker',
+          title: 'The simulation could not start',
+          message: `${error instanceof Error ? error.message : String(error)}. Check the parameters or press Reset to try again.`,
+        };
+      },
+    );
+  }
+
+  private onLoaded(loaded: LoadResult): void {
+    if (loaded.runId < this.runId) return;
+    this.runId = loaded.runId;
+    this.topology = loaded.topology;
+    this.snapshot = loaded.snapshot;
+    this.motion.clear();
+    this.clock.set(loaded.snapshot.nowUs, performance.now(), true);
+    this.phase = 'ready';
+    if (this.playAfterLoad) {
+      this.playAfterLoad = false;
+      this.play();
+    }
+  }
+
+  private onUpdate(update: RunUpdate): void {
+    // runId -1: a crash report from the worker itself, always relevant.
+    if (update.runId !== -1 && update.runId < this.runId) return;
+    if (update.runId > this.runId) this.runId = update.runId;
+    const { status } = update;
+    // 'loading' and 'ready' are driven by load() itself; updates only report the run's progress.
+    if (status.phase !== 'loading' && status.phase !== 'ready' && status.phase !== 'idle')
+      this.phase = status.phase;
+    this.effectiveSpeed = status.effectiveSpeed;
+    if (update.snapshot) {
+      const jump = status.phase !== 'running';
+      this.snapshot = update.snapshot;
+      this.clock.set(update.snapshot.nowUs, performance.now(), jump && update.trace.length === 0);
+    }
+    if (update.trace.length) {
+      this.motion.add(update.trace);
+      this.traceTick++;
+    }
+    if (update.result) this.result = update.result;
+    if (status.phase === 'stopped') {
+      this.problem = {
+        kind: 'stopped',
+        title: 'The run was stopped',
+        message: status.message ?? 'A safety limit stopped the run.',
+      };
+    } else if (status.phase === 'error') {
+      this.problem = {
+        kind: 'worker',
+        title: 'The simulation hit an error',
+        message: status.message ?? 'Unknown error. Press Reset or reload the page.',
+      };
+    }
+  }
+
+  private workerFailed(message: string): void {
+    this.phase = 'error';
+    this.problem = {
+      kind: 'worker',
+      title: 'The simulation worker failed',
+      message: `${message}. Reload the page; if it keeps failing, try another browser or report it with the copied link.`,
+    };
+  }
+
+  private call(fn: (api: WorkerHandle['api']) => Promise<unknown>): Promise<unknown> {
+    if (!this.worker) return Promise.resolve();
+    return fn(this.worker.api).catch((error: unknown) =>
+      this.workerFailed(error instanceof Error ? error.message : String(error)),
+    );
+  }
+}

@@ -1,0 +1,206 @@
+// Places the topology's nodes and edges in a width × height box: columns by role, a grid when servers are many.
+import type { Topology, TopologyEdge, TopologyNode } from '../../sim/types.ts';
+
+export type LayoutMode = 'detail' | 'grid';
+
+export interface NodeGeom {
+  id: string;
+  kind: TopologyNode['kind'];
+  label: string;
+  count: number;
+  parent?: string;
+  /** Centre and size in px. */
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Position among the nodes of its kind (server 0, 1, …). */
+  index: number;
+}
+
+export interface EdgeGeom {
+  id: string;
+  from: string;
+  to: string;
+  hop: TopologyEdge['hop'];
+  /** A cubic Bézier: start, two control points, end. */
+  x0: number;
+  y0: number;
+  c1x: number;
+  c1y: number;
+  c2x: number;
+  c2y: number;
+  x1: number;
+  y1: number;
+}
+
+export interface TopologyLayout {
+  mode: LayoutMode;
+  width: number;
+  height: number;
+  nodes: NodeGeom[];
+  byId: Map<string, NodeGeom>;
+  edges: EdgeGeom[];
+  /** Edges by "from→to", for placing trace records. */
+  edgeByEnds: Map<string, EdgeGeom>;
+  /** The user-group node attached to each server. */
+  groupOfServer: Map<string, string>;
+  columns: { label: string; x: number }[];
+  /** Grid mode: the cell size of the server grid. */
+  cell: number;
+}
+
+/** Above this many servers the layout switches from labelled boxes to a heat-map grid. */
+export const DETAIL_MAX_SERVERS = 12;
+
+const PAD = 14;
+const HEADER = 26;
+
+export function layoutTopology(topology: Topology, width: number, height: number): TopologyLayout {
+  const ofKind = (kind: TopologyNode['kind']) => topology.nodes.filter((n) => n.kind === kind);
+  const sources = ofKind('source');
+  const brokers = ofKind('broker');
+  const servers = ofKind('server');
+  const serverIndex = new Map(servers.map((s, i) => [s.id, i]));
+  // User groups in the order of their servers, so hop-1 edges run straight across.
+  const groups = ofKind('users').sort(
+    (a, b) =>
+      (serverIndex.get(a.parent ?? '') ?? Infinity) - (serverIndex.get(b.parent ?? '') ?? Infinity),
+  );
+  const mode: LayoutMode = servers.length > DETAIL_MAX_SERVERS ? 'grid' : 'detail';
+  const top = PAD + HEADER;
+  const bodyH = Math.max(40, height - top - PAD);
+
+  const narrow = width < 640;
+  const sourceW = narrow ? 84 : 112;
+  const groupW = narrow ? 92 : 128;
+  const xSource = PAD + sourceW / 2;
+  const xUsers = width - PAD - groupW / 2;
+  const xBroker = mode === 'grid' ? width * 0.25 : width * 0.28;
+  const nodes: NodeGeom[] = [];
+  const place = (n: TopologyNode, index: number, x: number, y: number, w: number, h: number) =>
+    nodes.push({ ...n, x, y, w, h, index });
+
+  const stack = (list: TopologyNode[], x: number, w: number, h: number) => {
+    const gap = Math.min(h + 24, bodyH / Math.max(1, list.length));
+    list.forEach((n, i) =>
+      place(n, i, x, top + bodyH / 2 + (i - (list.length - 1) / 2) * gap, w, h),
+    );
+  };
+  stack(sources, xSource, sourceW, 52);
+  stack(brokers, xBroker, sourceW, 52);
+
+  let cell = 0;
+  if (mode === 'detail') {
+    const n = Math.max(1, servers.length);
+    const slot = bodyH / n;
+    const serverH = Math.min(84, slot - 10);
+    const serverW = Math.min(narrow ? 132 : 176, width * 0.24);
+    const xServers = width * (narrow ? 0.58 : 0.6);
+    servers.forEach((s, i) => place(s, i, xServers, top + slot * (i + 0.5), serverW, serverH));
+    const groupH = Math.min(46, serverH);
+    groups.forEach((g, i) => {
+      const parent = nodes.find((p) => p.id === g.parent);
+      place(g, i, xUsers, parent ? parent.y : top + slot * (i + 0.5), groupW, groupH);
+    });
+  } else {
+    // A grid of square cells in the middle band, sized as large as fits.
+    const x0 = width * 0.38;
+    const regionW = width * 0.7 - x0 - (narrow ? 0 : 20);
+    const n = servers.length;
+    cell = Math.floor(Math.sqrt((regionW * bodyH) / n));
+    while (cell > 4 && Math.ceil(n / Math.floor(regionW / cell)) * cell > bodyH) cell--;
+    const cols = Math.max(1, Math.floor(regionW / cell));
+    const rows = Math.ceil(n / cols);
+    const gridW = cols * cell;
+    const gridH = rows * cell;
+    const left = x0 + (regionW - gridW) / 2;
+    const gridTop = top + (bodyH - gridH) / 2;
+    const inset = cell > 14 ? 2 : 1;
+    servers.forEach((s, i) => {
+      const c = i % cols;
+      const r = Math.floor(i / cols);
+      place(s, i, left + (c + 0.5) * cell, gridTop + (r + 0.5) * cell, cell - inset, cell - inset);
+    });
+    const slot = bodyH / Math.max(1, groups.length);
+    groups.forEach((g, i) =>
+      place(g, i, xUsers, top + slot * (i + 0.5), groupW, Math.max(1, slot - (slot > 4 ? 1 : 0))),
+    );
+  }
+
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edges: EdgeGeom[] = [];
+  for (const e of topology.edges) {
+    const a = byId.get(e.from);
+    const b = byId.get(e.to);
+    if (!a || !b) continue;
+    const inGrid = (g: NodeGeom) => mode === 'grid' && g.kind === 'server';
+    const x0 = inGrid(a) ? a.x : a.x + a.w / 2;
+    const x1 = inGrid(b) ? b.x : b.x - b.w / 2;
+    const dx = Math.max(20, x1 - x0) * 0.5;
+    edges.push({
+      ...e,
+      x0,
+      y0: a.y,
+      c1x: x0 + dx,
+      c1y: a.y,
+      c2x: x1 - dx,
+      c2y: b.y,
+      x1,
+      y1: b.y,
+    });
+  }
+  const groupOfServer = new Map<string, string>();
+  for (const g of groups) if (g.parent) groupOfServer.set(g.parent, g.id);
+
+  const colX = (list: TopologyNode[], fallback: number) =>
+    list.length ? (byId.get(list[0].id)?.x ?? fallback) : fallback;
+  const serverColX = mode === 'grid' ? width * 0.54 : colX(servers, width * 0.6);
+  return {
+    mode,
+    width,
+    height,
+    nodes,
+    byId,
+    edges,
+    edgeByEnds: new Map(edges.map((e) => [`${e.from}→${e.to}`, e])),
+    groupOfServer,
+    columns: [
+      { label: sources.length > 1 ? 'Sources' : 'Source', x: colX(sources, xSource) },
+      { label: 'Redis pub/sub', x: colX(brokers, xBroker) },
+      {
+        label: `${servers.length} WebSocket server${servers.length === 1 ? '' : 's'}`,
+        x: serverColX,
+      },
+      { label: 'Users', x: xUsers },
+    ],
+    cell,
+  };
+}
+
+/** The edge a trace record travels; hop-1 records may name a user, so fall back to its group. */
+export function edgeFor(layout: TopologyLayout, from: string, to: string): EdgeGeom | undefined {
+  const direct = layout.edgeByEnds.get(`${from}→${to}`);
+  if (direct) return direct;
+  const group = layout.groupOfServer.get(from);
+  return group ? layout.edgeByEnds.get(`${from}→${group}`) : undefined;
+}
+
+/** Point at parameter t (0..1) along an edge's Bézier. */
+export function pointAt(e: EdgeGeom, t: number): [number, number] {
+  const u = 1 - t;
+  const a = u * u * u;
+  const b = 3 * u * u * t;
+  const c = 3 * u * t * t;
+  const d = t * t * t;
+  return [a * e.x0 + b * e.c1x + c * e.c2x + d * e.x1, a * e.y0 + b * e.c1y + c * e.c2y + d * e.y1];
+}
+
+/** The node under a point (for hover), or undefined. */
+export function nodeAt(layout: TopologyLayout, x: number, y: number): NodeGeom | undefined {
+  for (let i = layout.nodes.length - 1; i >= 0; i--) {
+    const n = layout.nodes[i];
+    if (Math.abs(x - n.x) <= n.w / 2 + 1 && Math.abs(y - n.y) <= n.h / 2 + 1) return n;
+  }
+  return undefined;
+}

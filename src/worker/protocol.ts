@@ -1,0 +1,48 @@
+// The data the worker and the page exchange: run requests, status and streamed updates.
+import type { RunResult, Snapshot, Topology, TraceRecord } from '../sim/types.ts';
+
+/** What the page asks the worker to simulate; the worker resolves it with the same code as the CLI. */
+export interface RunRequest {
+  scenarioId: string;
+  /** Parameter values by name (all or only non-defaults). */
+  params: Record<string, number | string>;
+  seed: number;
+}
+
+export type RunPhase =
+  | 'idle' // nothing loaded
+  | 'loading' // building the simulation
+  | 'ready' // loaded, at t = 0, not started
+  | 'running'
+  | 'paused'
+  | 'done' // reached the scenario's duration
+  | 'stopped' // a guard stopped a runaway run
+  | 'error';
+
+export interface RunStatus {
+  phase: RunPhase;
+  /** For 'stopped' and 'error': what happened and what to do, in words for the page. */
+  message?: string;
+  /** Simulated seconds per wall second actually achieved over the last update interval. */
+  effectiveSpeed: number;
+  /** Wall time spent simulating so far (pauses excluded). */
+  wallMs: number;
+}
+
+/** One streamed update: about ten a second while running, plus one per control action. */
+export interface RunUpdate {
+  /** Increments with every load/reset, so the page can drop updates of a superseded run. */
+  runId: number;
+  status: RunStatus;
+  snapshot: Snapshot | null;
+  /** Sampled trace records since the previous update, oldest first. */
+  trace: TraceRecord[];
+  /** Set once, in the update that reports 'done'. */
+  result?: RunResult;
+}
+
+export interface LoadResult {
+  runId: number;
+  topology: Topology;
+  snapshot: Snapshot;
+}
