@@ -25,7 +25,10 @@ export function getScenario(id: string): LoadedScenario {
   const scenario = all().get(id);
   if (!scenario) {
     const known = [...all().keys()].join(', ');
-    throw new ScenarioError('scenario', `unknown scenario ${JSON.stringify(id.slice(0, 60))}; known: ${known}`);
+    throw new ScenarioError(
+      'scenario',
+      `unknown scenario ${JSON.stringify(id.slice(0, 60))}; known: ${known}`,
+    );
   }
   return scenario;
 }

@@ -53,7 +53,8 @@ export function loadScenario(file: ScenarioFile): LoadedScenario {
     seen.add(p.name);
     const value = readPath(scenario, p.path);
     if (p.kind === 'number') {
-      if (typeof value !== 'number') throw new ScenarioError(field, `path ${p.path} is not a number`);
+      if (typeof value !== 'number')
+        throw new ScenarioError(field, `path ${p.path} is not a number`);
       if (value < p.min || value > p.max)
         throw new ScenarioError(field, `default ${value} is outside [${p.min}, ${p.max}]`);
       return { ...p, default: value };
@@ -74,7 +75,7 @@ export function parseSeed(raw: unknown, field = 'seed'): number {
 }
 
 function quote(raw: unknown): string {
-  const text = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+  const text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw));
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
@@ -121,10 +122,13 @@ export function resolveRun(
     }
     params[name] = parseParameterValue(p, overrides[name]);
   }
-  const copy = structuredClone({
-    ...scenario,
-    parameters: scenario.parameters.map(({ default: _, ...decl }) => decl),
-  }) as unknown as Record<string, unknown>;
+  // Scenario data is plain JSON, so a JSON round trip is a deep copy.
+  const copy = JSON.parse(
+    JSON.stringify({
+      ...scenario,
+      parameters: scenario.parameters.map(({ default: _, ...decl }) => decl),
+    }),
+  ) as Record<string, unknown>;
   for (const p of scenario.parameters) writePath(copy, p.path, params[p.name]);
   const parsed = scenarioSchema.safeParse(copy);
   if (!parsed.success) {

@@ -3,6 +3,16 @@ import { ScenarioError } from './errors.ts';
 import { getScenario } from './registry.ts';
 import { DEFAULT_SEED, resolveRun, type RunSpec } from './resolve.ts';
 
+/** The part of URLSearchParams used here (the pure core is compiled without DOM or Node types). */
+interface QueryParams extends Iterable<[string, string]> {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  toString(): string;
+}
+const QueryParams = (
+  globalThis as unknown as { URLSearchParams: new (init?: string) => QueryParams }
+).URLSearchParams;
+
 /** Names the URL reserves for itself; scenario parameters may not use them. */
 export const RESERVED_QUERY_KEYS = ['scenario', 'seed', 'embed'] as const;
 
@@ -10,7 +20,7 @@ export const DEFAULT_SCENARIO = 'two-hop';
 
 /** Reads a run from a query string; throws ScenarioError naming the bad URL parameter. */
 export function runFromQuery(search: string): RunSpec {
-  const query = new URLSearchParams(search);
+  const query = new QueryParams(search);
   const scenario = getScenario(query.get('scenario') ?? DEFAULT_SCENARIO);
   const overrides: Record<string, string> = Object.create(null);
   for (const [key, value] of query) {
@@ -24,7 +34,7 @@ export function runFromQuery(search: string): RunSpec {
 
 /** Writes a run as a query string, omitting parameters at their defaults. */
 export function queryFromRun(run: RunSpec, extra: Record<string, string> = {}): string {
-  const query = new URLSearchParams();
+  const query = new QueryParams();
   query.set('scenario', run.scenario.id);
   query.set('seed', String(run.seed));
   for (const p of run.scenario.parameters) {

@@ -37,7 +37,8 @@ export class Link {
     this.freeAtUs = txEnd;
     let delayUs = this.latencyMs() * 1000;
     if (this.jitterUs > 0) delayUs += this.jitterUs * this.rng.float();
-    while (this.lossProbability > 0 && this.rng.float() < this.lossProbability) delayUs += this.rtoUs;
+    while (this.lossProbability > 0 && this.rng.float() < this.lossProbability)
+      delayUs += this.rtoUs;
     let arrivalUs = Math.round(txEnd + delayUs);
     if (arrivalUs < this.lastArrivalUs) arrivalUs = this.lastArrivalUs;
     this.lastArrivalUs = arrivalUs;

@@ -25,7 +25,10 @@ describe('the guide’s figures', () => {
     sim.dispose();
     const why = rerun('two-hop-1m', o, 1);
     expect(r.servers).toHaveLength(100);
-    expect(r.servers.every((s) => s.connections === 10_000), why).toBe(true);
+    expect(
+      r.servers.every((s) => s.connections === 10_000),
+      why,
+    ).toBe(true);
     expect(r.rejectedConnections).toBe(0);
     expect(r.produced).toBe(2_000);
     expect(r.fanout).toBe(2_000_000);

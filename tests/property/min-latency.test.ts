@@ -49,7 +49,10 @@ describe('minimum latency', () => {
                 serverToUser: link(g.toUserMs, g.widthMs, g.userMbps),
               },
             },
-            workload: { ...twoHop.workload, payloadBytes: { kind: 'constant' as const, value: g.payload } },
+            workload: {
+              ...twoHop.workload,
+              payloadBytes: { kind: 'constant' as const, value: g.payload },
+            },
           };
           const run = resolveRun(loadScenario(file), {}, seed);
           const t = run.scenario.topology;

@@ -8,7 +8,16 @@ import { queryFromRun, runFromQuery } from '../../src/scenario/url.ts';
 
 const scenario = getScenario('two-hop');
 const names = scenario.parameters.map((p) => p.name);
-const hostileKeys = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '', ' users', 'users.x'];
+const hostileKeys = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' users',
+  'users.x',
+];
 const hostileValues: unknown[] = [
   '',
   ' ',
@@ -40,7 +49,10 @@ function expectFieldError(fn: () => unknown, fields: string[]): void {
   } catch (e) {
     expect(e).toBeInstanceOf(ScenarioError);
     const err = e as ScenarioError;
-    expect(fields.some((f) => err.field.startsWith(f)), `${err.field}: ${err.message}`).toBe(true);
+    expect(
+      fields.some((f) => err.field.startsWith(f)),
+      `${err.field}: ${err.message}`,
+    ).toBe(true);
     expect(err.message.length).toBeLessThan(400);
     return;
   }
@@ -117,9 +129,10 @@ describe('parameter overrides', () => {
   });
 
   it('report combinations that are only wrong together by parameter name', () => {
-    expectFieldError(() => resolveRun(scenario, { hop1LatencyMs: 500, hop1LatencyMsP99: 90 }), [
-      'hop1LatencyMsP99',
-    ]);
+    expectFieldError(
+      () => resolveRun(scenario, { hop1LatencyMs: 500, hop1LatencyMsP99: 90 }),
+      ['hop1LatencyMsP99'],
+    );
   });
 });
 

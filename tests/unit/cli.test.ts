@@ -7,9 +7,13 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..', '..');
 const exec = promisify(execFile);
 
-async function hoplab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function hoplab(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT });
+    const { stdout, stderr } = await exec('npx', ['tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -26,13 +30,39 @@ describe('hoplab CLI', () => {
   });
 
   it('run --json prints one object with the documented fields, reproducibly', async () => {
-    const args = ['run', 'two-hop', '--seed', '7', '--set', 'users=300', '--duration', '5', '--json'];
+    const args = [
+      'run',
+      'two-hop',
+      '--seed',
+      '7',
+      '--set',
+      'users=300',
+      '--duration',
+      '5',
+      '--json',
+    ];
     const a = await hoplab(...args);
     expect(a.code).toBe(0);
     const r = JSON.parse(a.stdout);
-    for (const key of ['scenario', 'seed', 'params', 'simulatedSeconds', 'events', 'wallMs', 'eventsPerSec', 'traceHash', 'latencyMs', 'produced', 'delivered', 'dropped', 'duplicated', 'outOfOrder'])
+    for (const key of [
+      'scenario',
+      'seed',
+      'params',
+      'simulatedSeconds',
+      'events',
+      'wallMs',
+      'eventsPerSec',
+      'traceHash',
+      'latencyMs',
+      'produced',
+      'delivered',
+      'dropped',
+      'duplicated',
+      'outOfOrder',
+    ])
       expect(r, key).toHaveProperty(key);
-    for (const key of ['p50', 'p90', 'p99', 'p999', 'max']) expect(r.latencyMs[key]).toBeGreaterThan(0);
+    for (const key of ['p50', 'p90', 'p99', 'p999', 'max'])
+      expect(r.latencyMs[key]).toBeGreaterThan(0);
     expect(r).toMatchObject({ scenario: 'two-hop', seed: 7, simulatedSeconds: 5 });
     expect(r.params.users).toBe(300);
     expect(r.traceHash).toMatch(/^[0-9a-f]{16}$/);
@@ -44,13 +74,18 @@ describe('hoplab CLI', () => {
     const { code, stdout } = await hoplab('run', 'two-hop', '--seed', '3', '--duration', '2');
     expect(code).toBe(0);
     expect(stdout).toMatch(/end-to-end latency\s+p50 [\d.]+/);
-    expect(stdout).toContain('rerun                  npm run hoplab -- run two-hop --seed 3 --set duration=2');
+    expect(stdout).toContain(
+      'rerun                  npm run hoplab -- run two-hop --seed 3 --set duration=2',
+    );
   });
 
   it.each([
     [['run', 'two-hop', '--bogus'], /^hoplab: flags: Unknown option '--bogus'/],
     [['run', 'two-hop', '--seed', 'x'], /^hoplab: seed: must be an integer/],
-    [['run', 'two-hop', '--set', 'users=0'], /^hoplab: users: must be in \[1, 1000000\] users, got 0/],
+    [
+      ['run', 'two-hop', '--set', 'users=0'],
+      /^hoplab: users: must be in \[1, 1000000\] users, got 0/,
+    ],
     [['run', 'two-hop', '--set', 'nope=1'], /^hoplab: nope: is not a parameter of two-hop/],
     [['run', 'two-hop', '--set', 'users'], /^hoplab: --set: expected name=value/],
     [['run', 'nothing'], /^hoplab: scenario: unknown scenario "nothing"/],

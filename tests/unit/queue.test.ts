@@ -26,7 +26,11 @@ describe('EventQueue', () => {
             const expected = ref.shift();
             expect(q.pop()).toBe(expected !== undefined);
             if (expected) {
-              expect([q.time, q.word0, q.word1]).toEqual([expected.t, expected.seq, 1000 - expected.seq]);
+              expect([q.time, q.word0, q.word1]).toEqual([
+                expected.t,
+                expected.seq,
+                1000 - expected.seq,
+              ]);
             }
           }
           expect(q.size).toBe(ref.length);

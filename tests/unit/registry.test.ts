@@ -15,7 +15,11 @@ describe('scenario registry', () => {
       .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
       .map((f) => f.replace(/\.ts$/, ''))
       .sort();
-    expect(listScenarios().map((s) => s.id).sort()).toEqual(files);
+    expect(
+      listScenarios()
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(files);
   });
 
   it('gives each parameter a default inside its range, read from the scenario itself', () => {

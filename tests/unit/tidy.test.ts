@@ -15,11 +15,17 @@ const BANNED: { pattern: RegExp; use: string }[] = [
     pattern: /\b(setTimeout|setInterval|setImmediate|queueMicrotask|requestAnimationFrame)\b/,
     use: 'an event on the EventQueue',
   },
-  { pattern: /\b(document|window|navigator|localStorage|postMessage)\b/, use: 'the app or worker shell' },
+  {
+    pattern: /\b(document|window|navigator|localStorage|postMessage)\b/,
+    use: 'the app or worker shell',
+  },
   { pattern: /\bprocess\.|\brequire\(/, use: 'the CLI shell' },
   { pattern: /from ['"](node:|fs|path|os|worker_threads)/, use: 'the CLI shell' },
   { pattern: /from ['"](svelte|d3|comlink)/, use: 'src/app or src/worker' },
-  { pattern: /from ['"][^'"]*\/(app|worker|cli|bridge)\//, use: 'a dependency the other way round' },
+  {
+    pattern: /from ['"][^'"]*\/(app|worker|cli|bridge)\//,
+    use: 'a dependency the other way round',
+  },
 ];
 
 function files(dir: string): string[] {

@@ -129,7 +129,11 @@ export class TwoHopSimulation implements Simulation {
     for (let s = 0; s < S; s++) this.nodeIds.push(`server-${s}`);
     for (let s = 0; s < S; s++) this.nodeIds.push(`users-${s}`);
 
-    this.series = new SeriesRecorder(sampleIntervalUs(sc.sampleIntervalMs, this.durationUs), this.durationUs, S);
+    this.series = new SeriesRecorder(
+      sampleIntervalUs(sc.sampleIntervalMs, this.durationUs),
+      this.durationUs,
+      S,
+    );
     this.sourceRng = root.fork('source');
     this.payloadBytes = sampler(sc.workload.payloadBytes, root.fork('payload'));
     this.channelIntervalUs = 1e6 / sc.workload.ratePerChannelPerSec;
@@ -145,7 +149,8 @@ export class TwoHopSimulation implements Simulation {
 
     this.sourceLink = new Link(t.links.sourceToBroker, root.fork('link/source'));
     this.brokerLinks = [];
-    for (let s = 0; s < S; s++) this.brokerLinks.push(new Link(t.links.brokerToServer, root.fork(`link/broker/${s}`)));
+    for (let s = 0; s < S; s++)
+      this.brokerLinks.push(new Link(t.links.brokerToServer, root.fork(`link/broker/${s}`)));
 
     this.cores = t.server.cores;
     this.coreFreeUs = new Float64Array(S * this.cores);
@@ -225,7 +230,8 @@ export class TwoHopSimulation implements Simulation {
     const { arrival, burstSizeMean } = this.scenario.workload;
     const meanGapUs = this.channelIntervalUs * burstSizeMean;
     for (let c = 0; c < this.pop.channels; c++) {
-      const first = arrival === 'periodic' ? this.sourceRng.float() * meanGapUs : this.exponentialUs(meanGapUs);
+      const first =
+        arrival === 'periodic' ? this.sourceRng.float() * meanGapUs : this.exponentialUs(meanGapUs);
       const t = Math.round(first);
       if (t <= this.durationUs) this.queue.push(t, (c << KIND_BITS) | EV_SOURCE, 0);
     }
@@ -262,7 +268,8 @@ export class TwoHopSimulation implements Simulation {
     const arrival = this.sourceLink.send(now, bytes);
     this.series.hop2Bytes[this.series.bucket(now)] += bytes;
     this.queue.push(arrival, EV_BROKER, id);
-    if (id % this.traceEvery === 0) this.trace.write(TRACE_PUBLISH, now, arrival, NODE_SOURCE, NODE_BROKER, id, -1);
+    if (id % this.traceEvery === 0)
+      this.trace.write(TRACE_PUBLISH, now, arrival, NODE_SOURCE, NODE_BROKER, id, -1);
   }
 
   private newMessage(now: number, channel: number): number {
@@ -344,7 +351,14 @@ export class TwoHopSimulation implements Simulation {
     const server = this.scenario.topology.server;
     const link = this.scenario.topology.links.serverToUser;
     const ready = this.runOnCore(s, now, server.cpuPerInboundUs);
-    const wire = this.msgBytes[id] + webSocketHeaderBytes(this.msgBytes[id]);
+    const payload = this.msgBytes[id];
+    const wire = payload + webSocketHeaderBytes(payload);
+    const first = p.pairMemberStart[pair];
+    const end = p.pairMemberEnd[pair];
+    this.hop2Owed -= end - first;
+    const traced = id % this.traceEvery === 0;
+    let tracedHere = 0;
+    // Hot loop (a million iterations per simulated second at two-hop-1m): state in locals.
     const nicSerUs = (wire * 8) / server.egressMbps;
     const userSerUs = (wire * 8) / link.bandwidthMbps;
     const bufferBytes = server.sendBufferKB * 1024;
@@ -352,51 +366,77 @@ export class TwoHopSimulation implements Simulation {
     const jitterUs = link.jitterMs * 1000;
     const rtoUs = link.rtoMs * 1000;
     const loss = link.lossProbability;
+    const sendCostUs = server.cpuPerSendUs;
     const rng = this.hop1Rng;
+    const latencyMs = this.hop1LatencyMs;
     const series = this.series;
-    const traced = id % this.traceEvery === 0;
-    let tracedHere = 0;
-    this.hop2Owed -= p.pairMemberEnd[pair] - p.pairMemberStart[pair];
-    for (let m = p.pairMemberStart[pair]; m < p.pairMemberEnd[pair]; m++) {
-      const slot = p.members[m];
-      const u = p.slotUser[slot];
-      const written = this.runOnCore(s, ready, server.cpuPerSendUs);
-      const txStart = written > this.nicFreeUs[s] ? written : this.nicFreeUs[s];
-      const sent = txStart + nicSerUs;
-      this.nicFreeUs[s] = sent;
+    const intervalUs = series.intervalUs;
+    const lastBucket = series.buckets;
+    const busyRow = s * (lastBucket + 1);
+    const busy = series.serverBusyUs;
+    const hop1Bytes = series.hop1Bytes;
+    const coreFree = this.coreFreeUs;
+    const coreFirst = s * this.cores;
+    const coreEnd = coreFirst + this.cores;
+    const slotUser = p.slotUser;
+    const slotLastSeq = this.slotLastSeq;
+    const downlinkFree = this.downlinkFreeUs;
+    const lastArrival = this.lastArrivalUs;
+    const pending = this.pending;
+    const hasher = this.hasher;
+    let nicFree = this.nicFreeUs[s];
+    let sentCount = 0;
+    for (let slot = first; slot < end; slot++) {
+      const u = slotUser[slot];
+      // Write the frame on the core that frees up first.
+      let c = coreFirst;
+      for (let k = coreFirst + 1; k < coreEnd; k++) if (coreFree[k] < coreFree[c]) c = k;
+      const start = ready > coreFree[c] ? ready : coreFree[c];
+      const written = start + sendCostUs;
+      coreFree[c] = written;
+      let b = Math.floor(start / intervalUs);
+      busy[busyRow + (b < lastBucket ? b : lastBucket)] += sendCostUs;
+      // Then through the server's NIC, one frame at a time.
+      const sent = (written > nicFree ? written : nicFree) + nicSerUs;
+      nicFree = sent;
+      b = Math.floor(sent / intervalUs);
+      if (b > lastBucket) b = lastBucket;
       // The user's downlink drains one message at a time; what waits sits in the send buffer.
-      const downStart = sent > this.downlinkFreeUs[u] ? sent : this.downlinkFreeUs[u];
+      const downStart = sent > downlinkFree[u] ? sent : downlinkFree[u];
       if ((downStart - sent) * bytesPerUs + wire > bufferBytes) {
         this.flow.dropped++;
-        series.dropped[series.bucket(sent)]++;
-        this.hasher.add(u);
+        series.dropped[b]++;
+        hasher.add(u);
         if (traced) this.trace.write(TRACE_DROP, now, sent, 2 + s, 2 + p.servers + s, id, u);
         continue;
       }
       const downEnd = downStart + userSerUs;
-      this.downlinkFreeUs[u] = downEnd;
-      this.hop1LinkBytes[s] += wire;
-      this.hop1LinkMessages[s]++;
-      series.hop1Bytes[series.bucket(sent)] += wire;
-      let delayUs = this.hop1LatencyMs() * 1000;
+      downlinkFree[u] = downEnd;
+      sentCount++;
+      hop1Bytes[b] += wire;
+      let delayUs = latencyMs() * 1000;
       if (jitterUs > 0) delayUs += jitterUs * rng.float();
       while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
       let arrival = Math.round(downEnd + delayUs);
       // One TCP stream per user: nothing overtakes what was sent before it.
-      if (arrival < this.lastArrivalUs[u]) arrival = this.lastArrivalUs[u];
-      this.lastArrivalUs[u] = arrival;
-      const last = this.slotLastSeq[slot];
+      if (arrival < lastArrival[u]) arrival = lastArrival[u];
+      lastArrival[u] = arrival;
+      const last = slotLastSeq[slot];
       if (seq === last) this.flow.duplicated++;
       else if (seq < last) this.flow.outOfOrder++;
-      else this.slotLastSeq[slot] = seq;
-      this.pending.add(arrival, arrival - created, arrival - now);
-      this.hasher.add(u);
-      this.hasher.add(arrival);
+      else slotLastSeq[slot] = seq;
+      pending.add(arrival, arrival - created, arrival - now);
+      hasher.add(u);
+      hasher.add(arrival);
       if (traced && tracedHere < TRACE_DELIVERIES_PER_BATCH) {
         this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + p.servers + s, id, u);
         tracedHere++;
       }
     }
+    this.nicFreeUs[s] = nicFree;
+    this.busyUs[s] += sendCostUs * (end - first);
+    this.hop1LinkBytes[s] += wire * sentCount;
+    this.hop1LinkMessages[s] += sentCount;
   }
 
   // ---- Sampling: count what has arrived, close the interval, schedule the next one.
@@ -431,10 +471,16 @@ export class TwoHopSimulation implements Simulation {
     this.flushArrivals(now);
     const h = this.intervalHist;
     const queues = this.serverQueues(now);
-    for (let s = 0; s < queues.length; s++) if (queues[s] > this.queueMax[s]) this.queueMax[s] = queues[s];
+    for (let s = 0; s < queues.length; s++)
+      if (queues[s] > this.queueMax[s]) this.queueMax[s] = queues[s];
     this.series.close(
       now,
-      { p50: h.percentileUs(50), p99: h.percentileUs(99), max: h.percentileUs(100), count: h.count },
+      {
+        p50: h.percentileUs(50),
+        p99: h.percentileUs(99),
+        max: h.percentileUs(100),
+        count: h.count,
+      },
       this.flow.inFlight,
       queues,
       this.pop.connections,
@@ -561,25 +607,47 @@ export class TwoHopSimulation implements Simulation {
     const S = this.pop.servers;
     const t = this.scenario.topology;
     const perServer = new Int32Array(S);
-    for (let u = 0; u < this.pop.users; u++) if (this.pop.userServer[u] >= 0) perServer[this.pop.userServer[u]]++;
+    for (let u = 0; u < this.pop.users; u++)
+      if (this.pop.userServer[u] >= 0) perServer[this.pop.userServer[u]]++;
     const nodes: Topology['nodes'] = [
       { id: 'source', kind: 'source', label: 'Event source', count: 1 },
       { id: 'redis', kind: 'broker', label: 'Redis pub/sub', count: 1 },
     ];
-    const edges: Topology['edges'] = [{ id: 'source->redis', from: 'source', to: 'redis', hop: 'hop2' }];
+    const edges: Topology['edges'] = [
+      { id: 'source->redis', from: 'source', to: 'redis', hop: 'hop2' },
+    ];
     for (let s = 0; s < S; s++) {
-      nodes.push({ id: `server-${s}`, kind: 'server', label: `WS ${s + 1}`, count: t.server.maxConnections });
+      nodes.push({
+        id: `server-${s}`,
+        kind: 'server',
+        label: `WS ${s + 1}`,
+        count: t.server.maxConnections,
+      });
       edges.push({ id: `redis->server-${s}`, from: 'redis', to: `server-${s}`, hop: 'hop2' });
     }
     for (let s = 0; s < S; s++) {
-      nodes.push({ id: `users-${s}`, kind: 'users', label: 'users', count: perServer[s], parent: `server-${s}` });
-      edges.push({ id: `server-${s}->users-${s}`, from: `server-${s}`, to: `users-${s}`, hop: 'hop1' });
+      nodes.push({
+        id: `users-${s}`,
+        kind: 'users',
+        label: 'users',
+        count: perServer[s],
+        parent: `server-${s}`,
+      });
+      edges.push({
+        id: `server-${s}->users-${s}`,
+        from: `server-${s}`,
+        to: `users-${s}`,
+        hop: 'hop1',
+      });
     }
     return { nodes, edges };
   }
 
   drainTrace(): TraceRecord[] {
-    return this.trace.drain(this.nodeIds, (id) => ({ channel: this.msgChannel[id], seq: this.msgSeq[id] }));
+    return this.trace.drain(this.nodeIds, (id) => ({
+      channel: this.msgChannel[id],
+      seq: this.msgSeq[id],
+    }));
   }
 
   dispose(): void {
