@@ -22,10 +22,18 @@ export function formatCompact(value: number): string {
 /** A latency in milliseconds with precision that suits its size: 0.42 ms, 31.6 ms, 1.24 s. */
 export function formatMs(valueMs: number): string {
   if (!Number.isFinite(valueMs)) return '–';
+  if (valueMs === 0) return '0 ms';
   if (valueMs >= 1000) return `${(valueMs / 1000).toFixed(valueMs >= 10_000 ? 1 : 2)} s`;
   if (valueMs >= 100) return `${valueMs.toFixed(0)} ms`;
   if (valueMs >= 10) return `${valueMs.toFixed(1)} ms`;
   return `${valueMs.toFixed(2)} ms`;
+}
+
+/** An axis tick in milliseconds: ticks are round numbers, so no padding digits (50 ms, 1.5 s). */
+export function formatMsTick(valueMs: number): string {
+  return valueMs >= 1000
+    ? `${+(valueMs / 1000).toPrecision(4)} s`
+    : `${+valueMs.toPrecision(4)} ms`;
 }
 
 /** Simulated microseconds as seconds: 12_345_678 → "12.346 s". */

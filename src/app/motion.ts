@@ -44,9 +44,9 @@ export interface Mark {
 }
 
 /** Wall time a message is shown travelling at least, so fast speeds still show motion. */
-export const MIN_TRAVEL_MS = 160;
+export const MIN_TRAVEL_MS = 130;
 /** Wall time an arrival pulse fades over. */
-export const FADE_MS = 420;
+export const FADE_MS = 320;
 const MAX_RECORDS = 6_000;
 
 export class MotionBuffer {

@@ -16,7 +16,7 @@ export const MAX_EVENTS = 500_000_000;
 export const MAX_WALL_MS = 10 * 60 * 1000;
 
 /** Trace records sent per update at most; the canvas cannot show more moving marks usefully. */
-export const MAX_TRACE_PER_UPDATE = 800;
+export const MAX_TRACE_PER_UPDATE = 300;
 
 /** Simulated-time multipliers offered by the UI; 'max' runs as fast as the core can. */
 export const SPEEDS = [0.01, 0.1, 1, 10, 100, 1000, 'max'] as const;

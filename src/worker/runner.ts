@@ -125,7 +125,6 @@ export class SimRunner {
     this.wallMs = 0;
     this.lastEmitSimUs = 0;
     this.effectiveSpeed = 0;
-    this.sampler.reset();
     sim.drainTrace();
     this.setPhase('ready');
     return result;
@@ -201,12 +200,12 @@ export class SimRunner {
     const sim = this.sim;
     if (!sim || this.phase !== 'running') return;
     const t0 = this.host.nowMs();
-    let behind = false;
+    // Whether the slice ended before reaching its target time (then the next one starts at once).
+    let behind = true;
     try {
       if (this.speed === 'max') {
         do sim.runUntil(sim.durationUs, EVENTS_PER_CHUNK);
         while (!sim.done && this.host.nowMs() - t0 < SLICE_MS);
-        behind = true;
       } else {
         const usPerMs = this.speed * 1000;
         let targetUs = this.anchorSimUs + (t0 - this.anchorWallMs) * usPerMs;
@@ -218,7 +217,6 @@ export class SimRunner {
           targetUs = this.anchorSimUs;
         }
         targetUs = Math.floor(targetUs);
-        behind = true;
         while (!sim.done && this.host.nowMs() - t0 < SLICE_MS) {
           if (sim.runUntil(targetUs, EVENTS_PER_CHUNK) < EVENTS_PER_CHUNK) {
             behind = false;

@@ -1,29 +1,39 @@
-// Thins the drained trace to a few hundred records per update, keeping whole messages so a publish's fan-out stays visible.
+// Thins the drained trace to a few hundred records per update, keeping each sampled publish's fan-out to the servers visible.
 import type { TraceRecord } from '../sim/types.ts';
 
+/** Knuth's multiplicative hash: spreads sequential ids so `% stride` keeps an even sample. */
+function mix(a: number, b: number): number {
+  return (Math.imul(a, 2654435761) ^ Math.imul(b + 1, 40503)) >>> 0;
+}
+
+function powerOfTwoAtLeast(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
 /**
- * Keeps the records of every `stride`-th message (by id). The stride is a power of two that only
- * changes when the volume does, so a message's hop-1 records that arrive in a later update are
- * kept exactly when its publish was.
+ * Splits the budget by hop, so a million-user fan-out (thousands of hop-1 records per message)
+ * cannot crowd out the publishes and the broker's writes to the servers:
+ * publishes and hop-2 writes are kept by whole message (every `stride`-th id), hop-1 deliveries
+ * and drops are sampled one by one.
  */
 export class TraceSampler {
-  private stride = 1;
-
   constructor(private readonly maxPerUpdate: number) {}
 
-  reset(): void {
-    this.stride = 1;
-  }
-
-  /** Records still worth drawing (ending at or after `minEndUs`), sampled by message. */
+  /** Records still worth drawing (ending at or after `minEndUs`), sampled to the budget. */
   sample(records: readonly TraceRecord[], minEndUs: number): TraceRecord[] {
-    let kept = records.filter((r) => r.endUs >= minEndUs && r.messageId % this.stride === 0);
-    while (kept.length > this.maxPerUpdate && this.stride < 1 << 24) {
-      this.stride *= 2;
-      kept = kept.filter((r) => r.messageId % this.stride === 0);
-    }
-    // Volume fell a lot: sample more densely from the next update on.
-    if (kept.length < this.maxPerUpdate / 8 && this.stride > 1) this.stride /= 2;
-    return kept.length > this.maxPerUpdate ? kept.slice(-this.maxPerUpdate) : kept;
+    const live = records.filter((r) => r.endUs >= minEndUs);
+    const fanIn = live.filter((r) => r.kind === 'publish' || r.kind === 'hop2');
+    const fanOut = live.filter((r) => r.kind === 'hop1' || r.kind === 'drop');
+    const fanInBudget = Math.floor(this.maxPerUpdate * 0.4);
+    const inStride = powerOfTwoAtLeast(fanIn.length / fanInBudget);
+    const keptIn = inStride > 1 ? fanIn.filter((r) => mix(r.messageId, 0) % inStride === 0) : fanIn;
+    const outBudget = this.maxPerUpdate - Math.min(keptIn.length, fanInBudget);
+    const outStride = Math.ceil(fanOut.length / Math.max(1, outBudget));
+    const keptOut =
+      outStride > 1 ? fanOut.filter((r) => mix(r.messageId, r.user) % outStride === 0) : fanOut;
+    const kept = [...keptIn.slice(-fanInBudget), ...keptOut.slice(-outBudget)];
+    return kept.sort((a, b) => a.startUs - b.startUs);
   }
 }

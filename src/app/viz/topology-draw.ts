@@ -75,7 +75,6 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
     ctx.stroke();
   }
   ctx.globalAlpha = 1;
-  drawHopLabels(ctx, layout);
 
   for (const n of layout.nodes) {
     if (n.kind === 'server') {
@@ -83,31 +82,29 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
       else drawServerBox(ctx, n, servers.get(n.id), n.id === input.hoverId);
     } else if (n.kind === 'users') {
       if (grid) {
-        ctx.fillStyle = n.id === input.hoverId ? palette.hop1 : 'rgba(11, 143, 128, 0.28)';
-        ctx.fillRect(n.x - n.w / 2, n.y - n.h / 2, n.w, n.h);
+        ctx.fillStyle = n.id === input.hoverId ? palette.hop1 : 'rgba(11, 143, 128, 0.13)';
+        ctx.fillRect(n.x - n.w / 2, n.y - n.h / 2, n.w, Math.max(1, n.h - 1));
       } else drawUsersBox(ctx, n, n.id === input.hoverId);
     } else drawRoleBox(ctx, n);
   }
   if (grid) drawGridNotes(ctx, layout, servers, input.hottest);
 
   if (!still) drawMarks(ctx, layout, marks);
+  drawHopLabels(ctx, layout);
 }
 
+/** A pill naming the hop on the first edge of each fan (broker → servers, servers → users). */
 function drawHopLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayout): void {
-  const mid = (hop: 'hop2' | 'hop1') => {
-    const list = layout.edges.filter((e) => e.hop === hop);
-    if (!list.length) return null;
-    const e = list[0];
-    const x = (e.x0 + e.x1) / 2;
-    const y = Math.min(...list.map((l) => Math.min(l.y0, l.y1)));
-    return { x, y };
-  };
-  const top = 40;
   for (const hop of ['hop2', 'hop1'] as const) {
-    const at = mid(hop);
-    if (!at) continue;
+    const fan = layout.edges.filter(
+      (e) => e.hop === hop && layout.byId.get(e.from)?.kind !== 'source',
+    );
+    if (!fan.length) continue;
+    const e = fan.reduce((a, b) => (b.y1 < a.y1 ? b : a));
+    const [x, midY] = pointAt(e, 0.5);
     const label = hop === 'hop2' ? 'HOP 2' : 'HOP 1';
-    const y = Math.max(top, at.y - 14);
+    const y = layout.mode === 'grid' || fan.length === 1 ? Math.max(40, midY - 16) : midY;
+    const at = { x };
     ctx.font = `700 10px ${FONT}`;
     const w = ctx.measureText(label).width + 12;
     ctx.fillStyle = palette.canvas;
@@ -128,9 +125,8 @@ function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom): void {
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = n.kind === 'broker' ? palette.hop2 : palette.ingest;
   ctx.stroke();
-  const title = n.kind === 'broker' ? 'Redis' : 'Source';
-  text(ctx, title, n.x, n.y - 8, 13, palette.ink, 600);
-  text(ctx, n.label === title ? n.kind : n.label, n.x, n.y + 10, 11, palette.muted);
+  text(ctx, n.label, n.x, n.y - 8, 12.5, palette.ink, 600);
+  text(ctx, n.kind === 'broker' ? 'broker' : 'publisher', n.x, n.y + 10, 11, palette.muted);
 }
 
 function drawServerBox(
@@ -203,11 +199,11 @@ function drawServerCell(
   ctx.beginPath();
   ctx.roundRect(x, y, n.w, n.h, Math.min(4, n.w / 5));
   ctx.fill();
-  if (s && s.queueLength > 0) {
+  // A bar along the bottom grows with the send queue (from 10 queued sends; full width at 1,000).
+  if (s && s.queueLength >= 10) {
     ctx.fillStyle = palette.ink;
-    ctx.beginPath();
-    ctx.arc(x + n.w - 4, y + 4, Math.max(1.5, n.w / 10), 0, Math.PI * 2);
-    ctx.fill();
+    const share = Math.min(1, Math.log10(1 + s.queueLength) / 3);
+    ctx.fillRect(x + 2, y + n.h - 3, Math.max(1.5, (n.w - 4) * share), 1.5);
   }
   if (hover) {
     ctx.lineWidth = 2;
@@ -250,22 +246,20 @@ function drawGridNotes(
   const right = Math.max(...cells.map((c) => c.x + c.w / 2));
   // CPU ramp legend under the grid.
   const y = Math.min(layout.height - 12, bottom + 14);
-  const rampW = Math.min(120, right - left - 80);
+  const rampW = Math.min(90, right - left - 150);
   if (rampW > 30 && y < layout.height - 4) {
-    text(ctx, 'CPU', left, y, 10, palette.muted, 600, 'left');
-    const x0 = left + 30;
+    text(ctx, 'CPU 0%', left, y, 10, palette.muted, 500, 'left');
+    const x0 = left + ctx.measureText('CPU 0%').width + 6;
     for (let i = 0; i < rampW; i++) {
       ctx.fillStyle = cpuColour(i / rampW);
       ctx.fillRect(x0 + i, y - 4, 1.2, 8);
     }
-    text(ctx, '0%', x0 - 2, y + 0.5, 9, palette.faint, 400, 'right');
-    text(ctx, '100%', x0 + rampW + 4, y + 0.5, 9, palette.faint, 400, 'left');
-    if (hottest.length) {
-      const s = servers.get(hottest[0]);
-      const label = s
-        ? `hottest: ${layout.byId.get(hottest[0])?.label ?? s.id} ${formatPercent(s.cpuUtilisation)}`
-        : '';
-      text(ctx, label, right, y, 10, palette.muted, 500, 'right');
+    text(ctx, '100%', x0 + rampW + 4, y, 10, palette.muted, 500, 'left');
+    const rampEnd = x0 + rampW + 4 + ctx.measureText('100%').width;
+    if (right - 70 > rampEnd + 10) {
+      ctx.fillStyle = palette.ink;
+      ctx.fillRect(right - 66, y - 0.75, 10, 1.5);
+      text(ctx, 'send queue', right, y, 10, palette.muted, 500, 'right');
     }
   }
   if (groups.length) {
@@ -276,8 +270,15 @@ function drawGridNotes(
     ctx.beginPath();
     ctx.roundRect(g0.x - g0.w / 2 + 4, mid - 24, g0.w - 8, 48, 8);
     ctx.fill();
-    text(ctx, formatCount(total), g0.x, mid - 8, 13, palette.ink, 700);
-    text(ctx, `users · ${groups.length} groups`, g0.x, mid + 10, 10.5, palette.muted);
+    text(ctx, formatCompact(total), g0.x, mid - 8, 13, palette.ink, 700);
+    text(
+      ctx,
+      `users · ${groups.length} groups`,
+      g0.x,
+      mid + 10,
+      g0.w < 110 ? 9.5 : 10.5,
+      palette.muted,
+    );
   }
 }
 
@@ -286,7 +287,9 @@ function drawMarks(
   layout: TopologyLayout,
   marks: readonly Mark[],
 ): void {
-  const radius = layout.mode === 'grid' ? 2.4 : 3.4;
+  const grid = layout.mode === 'grid';
+  const radius = grid ? 2 : 3;
+  const spread = grid ? 0.8 : 2.6;
   for (const m of marks) {
     const r = m.record;
     const colour = markColour[r.kind];
@@ -308,16 +311,19 @@ function drawMarks(
     const e = edgeFor(layout, r.from, r.to);
     if (!e) continue;
     if (m.fade >= 1) {
-      const [x, y] = pointAt(e, m.progress);
+      const [x, y0] = pointAt(e, m.progress);
+      // Spread one message's many hop-1 copies into a bundle that meets at both ends.
+      const lane = r.user >= 0 ? (Math.imul(r.user, 2654435761) >>> 0) % 9 : 4;
+      const y = y0 + (lane - 4) * spread * Math.sin(Math.PI * m.progress);
       ctx.globalAlpha = 0.95;
       ctx.fillStyle = colour;
       ctx.beginPath();
       ctx.arc(x, y, radius, 0, Math.PI * 2);
       ctx.fill();
-    } else {
-      // Arrival: a ring that widens and fades at the edge's end.
+    } else if (!grid) {
+      // Arrival: a ring that widens and fades at the edge's end (too busy to draw in the grid).
       const f = Math.max(0, m.fade);
-      ctx.globalAlpha = f * 0.7;
+      ctx.globalAlpha = f * (grid ? 0.3 : 0.6);
       ctx.strokeStyle = colour;
       ctx.lineWidth = 1.5;
       ctx.beginPath();

@@ -71,12 +71,19 @@ export function layoutTopology(topology: Topology, width: number, height: number
   const top = PAD + HEADER;
   const bodyH = Math.max(40, height - top - PAD);
 
-  const narrow = width < 640;
-  const sourceW = narrow ? 84 : 112;
-  const groupW = narrow ? 92 : 128;
+  const narrow = width < 760;
+  const sourceW = narrow ? 104 : 124;
+  const groupW = narrow ? (mode === 'grid' ? 84 : 100) : 128;
+  // The middle column: server boxes, or the grid of server cells.
+  const middleW = mode === 'grid' ? width * 0.3 : Math.min(narrow ? 150 : 176, width * 0.24);
+  // The gaps between the four columns, weighted so the fans get the most room.
+  const free = width - 2 * PAD - 2 * sourceW - middleW - groupW;
+  const gapWeights = [0.75, 1.35, 0.9];
+  const gaps = gapWeights.map((w) => (free * w) / 3);
   const xSource = PAD + sourceW / 2;
+  const xBroker = xSource + sourceW + gaps[0];
+  const xMiddle = xBroker + sourceW / 2 + gaps[1] + middleW / 2;
   const xUsers = width - PAD - groupW / 2;
-  const xBroker = mode === 'grid' ? width * 0.25 : width * 0.28;
   const nodes: NodeGeom[] = [];
   const place = (n: TopologyNode, index: number, x: number, y: number, w: number, h: number) =>
     nodes.push({ ...n, x, y, w, h, index });
@@ -95,9 +102,7 @@ export function layoutTopology(topology: Topology, width: number, height: number
     const n = Math.max(1, servers.length);
     const slot = bodyH / n;
     const serverH = Math.min(84, slot - 10);
-    const serverW = Math.min(narrow ? 132 : 176, width * 0.24);
-    const xServers = width * (narrow ? 0.58 : 0.6);
-    servers.forEach((s, i) => place(s, i, xServers, top + slot * (i + 0.5), serverW, serverH));
+    servers.forEach((s, i) => place(s, i, xMiddle, top + slot * (i + 0.5), middleW, serverH));
     const groupH = Math.min(46, serverH);
     groups.forEach((g, i) => {
       const parent = nodes.find((p) => p.id === g.parent);
@@ -105,8 +110,8 @@ export function layoutTopology(topology: Topology, width: number, height: number
     });
   } else {
     // A grid of square cells in the middle band, sized as large as fits.
-    const x0 = width * 0.38;
-    const regionW = width * 0.7 - x0 - (narrow ? 0 : 20);
+    const regionW = middleW;
+    const x0 = xMiddle - regionW / 2;
     const n = servers.length;
     cell = Math.floor(Math.sqrt((regionW * bodyH) / n));
     while (cell > 4 && Math.ceil(n / Math.floor(regionW / cell)) * cell > bodyH) cell--;
@@ -155,7 +160,7 @@ export function layoutTopology(topology: Topology, width: number, height: number
 
   const colX = (list: TopologyNode[], fallback: number) =>
     list.length ? (byId.get(list[0].id)?.x ?? fallback) : fallback;
-  const serverColX = mode === 'grid' ? width * 0.54 : colX(servers, width * 0.6);
+  const serverColX = mode === 'grid' ? xMiddle : colX(servers, xMiddle);
   return {
     mode,
     width,
