@@ -245,8 +245,11 @@ export class LabState {
 
   private scheduleReload(): void {
     clearTimeout(this.reloadTimer);
-    const wasRunning = this.phase === 'running' || this.playAfterLoad;
-    this.reloadTimer = setTimeout(() => this.reload(wasRunning), RELOAD_DEBOUNCE_MS);
+    // A running run restarts with the new values; a paused or finished one waits for Play.
+    this.reloadTimer = setTimeout(
+      () => this.reload(this.phase === 'running' || this.playAfterLoad),
+      RELOAD_DEBOUNCE_MS,
+    );
   }
 
   private reload(playAfter: boolean): void {

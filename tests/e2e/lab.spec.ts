@@ -53,6 +53,28 @@ test('changing a parameter or the seed writes the URL', async ({ page }) => {
   await expect(page).toHaveURL(/[?&]users=500(&|$)/);
 });
 
+test('the scenario picker switches scenarios and writes the URL', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.open('?scenario=two-hop&seed=4&users=500');
+  await page.getByTestId('scenario').selectOption('two-hop-1m');
+  await expect(page).toHaveURL(/scenario=two-hop-1m/);
+  await expect(page).not.toHaveURL(/users=/);
+  await expect(page.locator('h1')).toHaveText('One million users on 100 servers');
+  await expect(lab.phase).toHaveText('Ready', { timeout: 30_000 });
+  await expect(lab.param('servers')).toHaveValue('100');
+});
+
+test('with reduced motion the topology still draws and runs', async ({ page }) => {
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const lab = new LabPage(page);
+  await lab.open('?scenario=two-hop&seed=9&duration=3');
+  await lab.runToEnd();
+  await expect(lab.topology).toHaveAttribute('data-mode', 'detail');
+  expect(errors).toEqual([]);
+});
+
 test('the same URL reproduces the same trace hash', async ({ page }) => {
   const lab = new LabPage(page);
   const query = '?scenario=two-hop&seed=11&users=200&duration=5';

@@ -256,9 +256,9 @@ function drawGridNotes(
     }
     text(ctx, '100%', x0 + rampW + 4, y, 10, palette.muted, 500, 'left');
     const rampEnd = x0 + rampW + 4 + ctx.measureText('100%').width;
-    if (right - 70 > rampEnd + 10) {
+    if (right - 84 > rampEnd + 10) {
       ctx.fillStyle = palette.ink;
-      ctx.fillRect(right - 66, y - 0.75, 10, 1.5);
+      ctx.fillRect(right - 76, y - 0.75, 10, 1.5);
       text(ctx, 'send queue', right, y, 10, palette.muted, 500, 'right');
     }
   }
@@ -270,7 +270,15 @@ function drawGridNotes(
     ctx.beginPath();
     ctx.roundRect(g0.x - g0.w / 2 + 4, mid - 24, g0.w - 8, 48, 8);
     ctx.fill();
-    text(ctx, formatCompact(total), g0.x, mid - 8, 13, palette.ink, 700);
+    text(
+      ctx,
+      (g0.w < 110 ? formatCompact : formatCount)(total),
+      g0.x,
+      mid - 8,
+      13,
+      palette.ink,
+      700,
+    );
     text(
       ctx,
       `users · ${groups.length} groups`,

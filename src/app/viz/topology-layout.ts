@@ -75,7 +75,8 @@ export function layoutTopology(topology: Topology, width: number, height: number
   const sourceW = narrow ? 104 : 124;
   const groupW = narrow ? (mode === 'grid' ? 84 : 100) : 128;
   // The middle column: server boxes, or the grid of server cells.
-  const middleW = mode === 'grid' ? width * 0.3 : Math.min(narrow ? 150 : 176, width * 0.24);
+  const middleW =
+    mode === 'grid' ? width * (narrow ? 0.3 : 0.36) : Math.min(narrow ? 150 : 176, width * 0.24);
   // The gaps between the four columns, weighted so the fans get the most room.
   const free = width - 2 * PAD - 2 * sourceW - middleW - groupW;
   const gapWeights = [0.75, 1.35, 0.9];
@@ -113,9 +114,18 @@ export function layoutTopology(topology: Topology, width: number, height: number
     const regionW = middleW;
     const x0 = xMiddle - regionW / 2;
     const n = servers.length;
-    cell = Math.floor(Math.sqrt((regionW * bodyH) / n));
-    while (cell > 4 && Math.ceil(n / Math.floor(regionW / cell)) * cell > bodyH) cell--;
-    const cols = Math.max(1, Math.floor(regionW / cell));
+    // The column count that gives the largest square cells; among near ties, the fewest empty slots.
+    let cols = 1;
+    let best = -Infinity;
+    for (let c = 1; c <= n; c++) {
+      const size = Math.min(regionW / c, bodyH / Math.ceil(n / c));
+      const score = size - (Math.ceil(n / c) * c - n) * 0.05 * size;
+      if (score > best) {
+        best = score;
+        cols = c;
+      }
+    }
+    cell = Math.floor(Math.min(regionW / cols, bodyH / Math.ceil(n / cols)));
     const rows = Math.ceil(n / cols);
     const gridW = cols * cell;
     const gridH = rows * cell;
