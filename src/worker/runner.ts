@@ -17,6 +17,13 @@ import {
 import type { LoadResult, RunPhase, RunRequest, RunUpdate } from './protocol.ts';
 import { TraceSampler } from './trace-sampler.ts';
 
+/** The runaway guards; tests pass small ones to see them trip. */
+export interface RunnerLimits {
+  maxEvents: number;
+  maxWallMs: number;
+  eventsPerChunk: number;
+}
+
 /** What the runner needs from its environment; the worker passes real timers, tests fake ones. */
 export interface RunnerHost {
   nowMs(): number;
@@ -71,6 +78,11 @@ function forPage(snapshot: Snapshot): Snapshot {
   return { ...snapshot, series: thinSeries(snapshot.series) };
 }
 
+function formatMinutes(ms: number): string {
+  const minutes = ms / 60_000;
+  return minutes >= 1 ? `${+minutes.toFixed(1)} minutes` : `${+(ms / 1000).toFixed(1)} seconds`;
+}
+
 function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
@@ -93,7 +105,14 @@ export class SimRunner {
   private tickToken = 0;
   private readonly sampler = new TraceSampler(MAX_TRACE_PER_UPDATE);
 
-  constructor(private readonly host: RunnerHost) {}
+  constructor(
+    private readonly host: RunnerHost,
+    private readonly limits: RunnerLimits = {
+      maxEvents: MAX_EVENTS,
+      maxWallMs: MAX_WALL_MS,
+      eventsPerChunk: EVENTS_PER_CHUNK,
+    },
+  ) {}
 
   /** Builds a fresh simulation for the request; a later load supersedes a pending one. */
   async load(request: RunRequest): Promise<LoadResult> {
@@ -204,7 +223,7 @@ export class SimRunner {
     let behind = true;
     try {
       if (this.speed === 'max') {
-        do sim.runUntil(sim.durationUs, EVENTS_PER_CHUNK);
+        do sim.runUntil(sim.durationUs, this.limits.eventsPerChunk);
         while (!sim.done && this.host.nowMs() - t0 < SLICE_MS);
       } else {
         const usPerMs = this.speed * 1000;
@@ -218,7 +237,7 @@ export class SimRunner {
         }
         targetUs = Math.floor(targetUs);
         while (!sim.done && this.host.nowMs() - t0 < SLICE_MS) {
-          if (sim.runUntil(targetUs, EVENTS_PER_CHUNK) < EVENTS_PER_CHUNK) {
+          if (sim.runUntil(targetUs, this.limits.eventsPerChunk) < this.limits.eventsPerChunk) {
             behind = false;
             break;
           }
@@ -234,15 +253,15 @@ export class SimRunner {
       this.finish();
       return;
     }
-    if (sim.events > MAX_EVENTS) {
+    if (sim.events > this.limits.maxEvents) {
       this.stop(
-        `Stopped: the run passed ${MAX_EVENTS.toLocaleString('en-US')} events. Shorten the duration or lower users, channels or the update rate, then press Reset.`,
+        `Stopped: the run passed ${this.limits.maxEvents.toLocaleString('en-US')} events. Shorten the duration or lower users, channels or the update rate, then press Reset.`,
       );
       return;
     }
-    if (this.wallMs > MAX_WALL_MS) {
+    if (this.wallMs > this.limits.maxWallMs) {
       this.stop(
-        `Stopped: the run simulated for more than ${MAX_WALL_MS / 60_000} minutes of wall time. Shorten the duration or shrink the scenario, then press Reset.`,
+        `Stopped: the run simulated for more than ${formatMinutes(this.limits.maxWallMs)} of wall time. Shorten the duration or shrink the scenario, then press Reset.`,
       );
       return;
     }

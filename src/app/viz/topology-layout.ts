@@ -79,7 +79,7 @@ export function layoutTopology(topology: Topology, width: number, height: number
     mode === 'grid' ? width * (narrow ? 0.3 : 0.36) : Math.min(narrow ? 150 : 176, width * 0.24);
   // The gaps between the four columns, weighted so the fans get the most room.
   const free = width - 2 * PAD - 2 * sourceW - middleW - groupW;
-  const gapWeights = [0.75, 1.35, 0.9];
+  const gapWeights = [0.6, 1.05, 1.35];
   const gaps = gapWeights.map((w) => (free * w) / 3);
   const xSource = PAD + sourceW / 2;
   const xBroker = xSource + sourceW + gaps[0];
