@@ -5,7 +5,8 @@ import { twoHopParameters } from './shared/two-hop-parameters.ts';
 export default {
   id: 'two-hop',
   title: 'The two-hop architecture',
-  summary: 'An event source publishes through Redis pub/sub to 3 WebSocket servers and 1,000 users.',
+  summary:
+    'An event source publishes through Redis pub/sub to 3 WebSocket servers and 1,000 users.',
   prose: `Every real-time system solves two problems. **Hop 2** moves an event from where it happens to every server that holds an interested user — here a source publishes to a Redis pub/sub channel and Redis writes it to each subscribed WebSocket server in well under a millisecond. **Hop 1** moves it from the server down each user's long-lived WebSocket connection, and that last stretch over the internet is where almost all of the latency lives.
 
 Watch the per-hop breakdown: hop 2 stays below a millisecond while hop 1 follows the users' network. Then push the load: raise the update rate or the user count until the servers' cores saturate and queueing delay — not the network — starts to dominate p99.`,

@@ -205,7 +205,8 @@ export const twoHopParameters: ScenarioFile['parameters'] = [
     min: 0,
     max: 0.5,
     step: 0.001,
-    description: 'Chance a transmission is lost; TCP resends it after the RTO, delaying what follows.',
+    description:
+      'Chance a transmission is lost; TCP resends it after the RTO, delaying what follows.',
   },
   {
     name: 'hop1BandwidthMbps',

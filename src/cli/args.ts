@@ -30,12 +30,16 @@ export function parseRunFlags(argv: string[]): RunFlags {
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1)
-    throw new ScenarioError('scenario', `expected exactly one scenario id, got ${positionals.length}`);
+    throw new ScenarioError(
+      'scenario',
+      `expected exactly one scenario id, got ${positionals.length}`,
+    );
   const scenario = getScenario(positionals[0]);
   const overrides: Record<string, string> = Object.create(null);
   for (const pair of values.set ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new ScenarioError('--set', `expected name=value, got ${JSON.stringify(pair)}`);
+    if (eq <= 0)
+      throw new ScenarioError('--set', `expected name=value, got ${JSON.stringify(pair)}`);
     const name = pair.slice(0, eq);
     if (Object.hasOwn(overrides, name)) throw new ScenarioError(name, 'is set twice');
     overrides[name] = pair.slice(eq + 1);
@@ -48,7 +52,9 @@ export function parseRunFlags(argv: string[]): RunFlags {
     overrides.duration = values.duration;
   }
   const run = resolveRun(scenario, overrides, values.seed ?? DEFAULT_SEED);
-  const sets = Object.entries(overrides).map(([k, v]) => ` --set ${k}=${v}`).join('');
+  const sets = Object.entries(overrides)
+    .map(([k, v]) => ` --set ${k}=${v}`)
+    .join('');
   return {
     run,
     json: values.json ?? false,

@@ -80,7 +80,9 @@ if (values.json) {
 } else {
   const h = report.hold;
   const t = report.twoHop1m;
-  console.log(`hold       ${h.events.toLocaleString()} events  ${(h.eventsPerSec / 1e6).toFixed(2)} M events/s  heap ${h.heapMB} MB`);
+  console.log(
+    `hold       ${h.events.toLocaleString()} events  ${(h.eventsPerSec / 1e6).toFixed(2)} M events/s  heap ${h.heapMB} MB`,
+  );
   console.log(
     `two-hop-1m ${t.simulatedSeconds} s simulated in ${(t.wallMs / 1000).toFixed(2)} s wall  ${t.events.toLocaleString()} events  ` +
       `${(t.deliveriesPerWallSec / 1e6).toFixed(2)} M deliveries/s  heap ${t.heapMB} MB  ${t.bytesPerUser} B/user (arrays ${t.simBytesPerUser})`,

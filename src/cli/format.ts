@@ -39,11 +39,23 @@ export function formatSummary(r: RunResult, command: string): string {
     '',
     row('hop 2 bytes', bytesPerSec(hop2)),
     row('hop 1 bytes', bytesPerSec(hop1)),
-    row('servers', `${r.servers.length}, ${int.format(Math.min(...conns))}–${int.format(Math.max(...conns))} connections each`),
-    row('server CPU', `mean ${dec.format((100 * cpu.reduce((a, b) => a + b, 0)) / cpu.length)}%, max ${dec.format(100 * Math.max(...cpu))}%`),
-    row('server queue max', `${int.format(Math.max(...r.servers.map((s) => s.queueLengthMax)))} sends`),
+    row(
+      'servers',
+      `${r.servers.length}, ${int.format(Math.min(...conns))}–${int.format(Math.max(...conns))} connections each`,
+    ),
+    row(
+      'server CPU',
+      `mean ${dec.format((100 * cpu.reduce((a, b) => a + b, 0)) / cpu.length)}%, max ${dec.format(100 * Math.max(...cpu))}%`,
+    ),
+    row(
+      'server queue max',
+      `${int.format(Math.max(...r.servers.map((s) => s.queueLengthMax)))} sends`,
+    ),
     '',
-    row('events', `${int.format(r.events)} in ${int.format(r.wallMs)} ms (${int.format(r.eventsPerSec)}/s)`),
+    row(
+      'events',
+      `${int.format(r.events)} in ${int.format(r.wallMs)} ms (${int.format(r.eventsPerSec)}/s)`,
+    ),
     row('traceHash', r.traceHash),
     row('rerun', command),
   ];

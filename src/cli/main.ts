@@ -33,7 +33,9 @@ async function run(argv: string[]): Promise<void> {
     sim.runUntil(sim.durationUs, SLICE_EVENTS);
     const now = performance.now();
     if (showProgress && now - lastDraw > PROGRESS_EVERY_MS) {
-      process.stderr.write(progressLine(sim.nowUs / sim.durationUs, sim.nowUs / 1e6, sim.durationUs / 1e6));
+      process.stderr.write(
+        progressLine(sim.nowUs / sim.durationUs, sim.nowUs / 1e6, sim.durationUs / 1e6),
+      );
       lastDraw = now;
     }
   }
@@ -54,8 +56,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'list') list();
     else if (command === 'run') await run(rest);
-    else if (command === undefined || command === '--help' || command === 'help') console.log(USAGE);
-    else throw new ScenarioError('command', `unknown command ${JSON.stringify(command)} (try list or run)`);
+    else if (command === undefined || command === '--help' || command === 'help')
+      console.log(USAGE);
+    else
+      throw new ScenarioError(
+        'command',
+        `unknown command ${JSON.stringify(command)} (try list or run)`,
+      );
     return 0;
   } catch (e) {
     if (e instanceof ScenarioError) {
