@@ -1,6 +1,21 @@
 // The scenario registry: every file in simulations/ is listed here once (a test checks it).
 import type { ScenarioFile } from '../src/scenario/schema.ts';
+import longPolling from './long-polling.ts';
+import polling from './polling.ts';
+import protocols from './protocols.ts';
+import sse from './sse.ts';
 import twoHop from './two-hop.ts';
 import twoHop1m from './two-hop-1m.ts';
+import webrtc from './webrtc.ts';
+import websocket from './websocket.ts';
 
-export const scenarioFiles: readonly ScenarioFile[] = [twoHop, twoHop1m];
+export const scenarioFiles: readonly ScenarioFile[] = [
+  twoHop,
+  twoHop1m,
+  protocols,
+  polling,
+  longPolling,
+  sse,
+  websocket,
+  webrtc,
+];

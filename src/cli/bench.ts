@@ -62,7 +62,7 @@ async function twoHop1m() {
     deliveries: result.delivered,
     deliveriesPerWallSec: Math.round(result.delivered / (wallMs / 1000)),
     /** Memory the simulator holds per simulated user, measured around building the world. */
-    bytesPerUser: round1(((built - before) * 1e6) / run.scenario.topology.users),
+    bytesPerUser: round1(((built - before) * 1e6) / Number(run.params.users)),
     /** The same, counted from the typed arrays (excludes the WebAssembly histograms). */
     simBytesPerUser: result.simBytesPerUser,
     traceHash: result.traceHash,

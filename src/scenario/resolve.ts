@@ -4,9 +4,10 @@ import { ScenarioError } from './errors.ts';
 import { scenarioSchema, type Parameter, type Scenario, type ScenarioFile } from './schema.ts';
 
 /** A validated scenario with its parameters' defaults filled in. */
-export interface LoadedScenario extends Scenario {
-  parameters: Parameter[];
-}
+type WithParameters<T> = T extends unknown
+  ? Omit<T, 'parameters'> & { parameters: Parameter[] }
+  : never;
+export type LoadedScenario = WithParameters<Scenario>;
 
 /** Everything a run needs: the scenario with overrides applied, the seed and all parameter values. */
 export interface RunSpec {
@@ -63,7 +64,7 @@ export function loadScenario(file: ScenarioFile): LoadedScenario {
       throw new ScenarioError(field, `path ${p.path} holds none of ${p.options.join(', ')}`);
     return { ...p, default: value };
   });
-  return { ...scenario, parameters };
+  return { ...scenario, parameters } as LoadedScenario;
 }
 
 /** Parses a seed from text or a number: an integer in [0, 4294967295]. */
@@ -139,7 +140,7 @@ export function resolveRun(
     throw describeIssue(scenario.id, issue);
   }
   return {
-    scenario: { ...parsed.data, parameters: scenario.parameters },
+    scenario: { ...parsed.data, parameters: scenario.parameters } as LoadedScenario,
     seed: parseSeed(seed),
     params: { ...params },
   };

@@ -83,10 +83,19 @@ const identifier = z
 const parameterBase = {
   name: identifier,
   /** Dot path into the scenario: `topology.users`, `workload.payloadBytes.value`, `durationS`. */
-  path: z.string().regex(/^(topology|workload|durationS)(\.[a-zA-Z0-9]+)*$/),
+  path: z.string().regex(/^(topology|workload|durationS)(\.[a-zA-Z0-9-]+)*$/),
   label: z.string().min(1),
   description: z.string().min(1),
-  group: z.enum(['Run', 'Workload', 'Topology', 'Broker', 'Servers', 'Network']),
+  group: z.enum([
+    'Run',
+    'Workload',
+    'Topology',
+    'Broker',
+    'Servers',
+    'Network',
+    'Protocol',
+    'Failures',
+  ]),
 };
 
 export const numberParameterSchema = z
@@ -110,26 +119,137 @@ export const choiceParameterSchema = z.strictObject({
 
 export const parameterSchema = z.union([numberParameterSchema, choiceParameterSchema]);
 
-export const scenarioSchema = z.strictObject({
+export const PROTOCOLS = ['polling', 'long-polling', 'sse', 'websocket', 'webrtc'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+const onOff = z.enum(['on', 'off']);
+
+/** The client–server protocol ladder: N clients, one server, one protocol (or all five). */
+export const protocolsTopologySchema = z.strictObject({
+  clients: z.number().int().min(1).max(100_000),
+  /** Clients are split evenly: client i follows channel i mod channels (a WebRTC mesh group). */
+  channels: z.number().int().min(1).max(100_000),
+  network: z.strictObject({
+    /** Median client–server round trip; clients sit at random distances from the server. */
+    rttMs: positive.max(5_000),
+    /** Share of the round trip that is the last mile (access network) rather than distance. */
+    accessShare: z.number().min(0).max(1),
+    /** Chance one transmission is lost; TCP and reliable SCTP resend after rtoMs. */
+    lossProbability: z.number().min(0).max(0.5),
+    rtoMs: nonNegative.max(10_000),
+  }),
+  server: z.strictObject({
+    cores: z.number().int().min(1).max(256),
+    cpuPerRequestUs: nonNegative,
+    cpuPerPushUs: nonNegative,
+    cpuPerHandshakeUs: nonNegative,
+    /** Memory a server holds per open connection (or held request), by protocol. */
+    memoryPerConnectionKB: z.strictObject({
+      polling: nonNegative,
+      'long-polling': nonNegative,
+      sse: nonNegative,
+      websocket: nonNegative,
+      webrtc: nonNegative,
+    }),
+  }),
+  http: z.strictObject({
+    requestHeaderBytes: z.number().int().min(0).max(65_536),
+    responseHeaderBytes: z.number().int().min(0).max(65_536),
+    /** Reuse one TCP+TLS connection for successive requests. */
+    keepAlive: onOff,
+    /** TLS handshake round trips: 1 for TLS 1.3, 2 for TLS 1.2. */
+    tlsRoundTrips: z.number().int().min(0).max(3),
+    /** HTTP/2 multiplexes every stream on one connection; HTTP/1.1 allows 6 per origin. */
+    http2: onOff,
+    /** Open tabs per client, each with its own stream of the same feed. */
+    tabsPerClient: z.number().int().min(1).max(20),
+  }),
+  polling: z.strictObject({ intervalS: positive.max(3_600) }),
+  longPolling: z.strictObject({
+    holdS: positive.max(600),
+    /** What happens to updates that arrive while no request is held. */
+    missed: z.enum(['buffer', 'drop']),
+  }),
+  sse: z.strictObject({
+    /** The reconnection delay the server announces with `retry:`. */
+    retryMs: nonNegative.max(600_000),
+    /** Resume from `Last-Event-ID` after a reconnect. */
+    resume: onOff,
+  }),
+  /** Long-lived connections: heartbeat (WebSocket ping, SSE comment line), dead-peer timeout, reconnect delay. */
+  connection: z.strictObject({
+    heartbeatS: positive.max(3_600),
+    timeoutS: positive.max(7_200),
+    /** WebSocket and WebRTC reconnect delay (SSE uses its `retry`). */
+    reconnectMs: nonNegative.max(600_000),
+  }),
+  webrtc: z.strictObject({
+    /** Chance ICE finds a direct path for a pair of peers; otherwise a TURN server relays. */
+    stunSuccessProbability: z.number().min(0).max(1),
+    /** Time the TURN server takes to relay one message. */
+    turnRelayUs: nonNegative,
+    /** Reliable (retransmitting) data channel, or unreliable (lost messages stay lost). */
+    reliable: onOff,
+    /** ICE consent-freshness check interval (RFC 7675: 5 s). */
+    consentIntervalS: positive.max(600),
+  }),
+  /** Mobile radio model for the battery estimate, or none. */
+  radio: z.enum(['none', 'wifi', 'lte', '3g']),
+  drops: z.strictObject({
+    /** Mean time between connection drops per client (exponential); 0 = never. */
+    meanTimeBetweenDropsS: nonNegative.max(86_400),
+    /** clean: the peer sees the close at once; silent: it must be detected (dead peer). */
+    kind: z.enum(['clean', 'silent']),
+  }),
+});
+
+export const protocolsWorkloadSchema = z.strictObject({
+  protocol: z.enum([...PROTOCOLS, 'all']),
+  ratePerChannelPerSec: positive.max(10_000),
+  payloadBytes: distSchema,
+  /** Share of updates published by a client (chat message) rather than by the server (price tick). */
+  clientOriginShare: z.number().min(0).max(1),
+});
+
+const scenarioBase = {
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case'),
   title: z.string().min(1),
   summary: z.string().min(1),
-  /** Paragraphs separated by blank lines; `code` spans allowed. */
+  /** Paragraphs separated by blank lines; **bold** and `code` spans allowed. */
   prose: z.string().min(1),
-  model: z.literal('two-hop'),
   durationS: positive.max(86_400),
   sampleIntervalMs: positive.min(1).max(60_000),
+  parameters: z.array(parameterSchema),
+};
+
+export const twoHopScenarioSchema = z.strictObject({
+  ...scenarioBase,
+  model: z.literal('two-hop'),
   topology: twoHopTopologySchema,
   workload: twoHopWorkloadSchema,
-  parameters: z.array(parameterSchema),
 });
+
+export const protocolsScenarioSchema = z.strictObject({
+  ...scenarioBase,
+  model: z.literal('protocols'),
+  topology: protocolsTopologySchema,
+  workload: protocolsWorkloadSchema,
+});
+
+export const scenarioSchema = z.discriminatedUnion('model', [
+  twoHopScenarioSchema,
+  protocolsScenarioSchema,
+]);
 
 export type DistSpec = z.infer<typeof distSchema>;
 export type LinkSpec = z.infer<typeof linkSchema>;
 export type TwoHopTopology = z.infer<typeof twoHopTopologySchema>;
 export type TwoHopWorkload = z.infer<typeof twoHopWorkloadSchema>;
+export type ProtocolsTopology = z.infer<typeof protocolsTopologySchema>;
+export type ProtocolsWorkload = z.infer<typeof protocolsWorkloadSchema>;
 export type ScenarioFile = z.input<typeof scenarioSchema>;
 export type Scenario = z.infer<typeof scenarioSchema>;
+export type TwoHopScenario = z.infer<typeof twoHopScenarioSchema>;
+export type ProtocolsScenario = z.infer<typeof protocolsScenarioSchema>;
 type ParameterDecl = z.infer<typeof parameterSchema>;
 
 /** A parameter as the UI and CLI see it: the declaration plus its default, read from `path`. */

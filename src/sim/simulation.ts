@@ -1,6 +1,7 @@
 // The public face of the core: create a run from a RunSpec and drive it. Shells call only this.
 import type { RunSpec } from '../scenario/resolve.ts';
 import { initHistograms } from './histogram.ts';
+import { ProtocolSimulation } from './models/protocols.ts';
 import { TwoHopSimulation } from './models/two-hop.ts';
 import type { RunResult, Snapshot, Topology, TraceRecord } from './types.ts';
 
@@ -26,8 +27,11 @@ export interface Simulation {
 
 export async function createSimulation(run: RunSpec): Promise<Simulation> {
   await initHistograms();
-  switch (run.scenario.model) {
+  const scenario = run.scenario;
+  switch (scenario.model) {
     case 'two-hop':
-      return new TwoHopSimulation(run);
+      return new TwoHopSimulation(run, scenario);
+    case 'protocols':
+      return new ProtocolSimulation(run, scenario);
   }
 }

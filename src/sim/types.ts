@@ -116,6 +116,45 @@ export interface TraceRecord {
   user: number;
 }
 
+/** What a protocol run measures beyond the common flow (the guide's protocol decision matrix). */
+export interface ProtocolStats {
+  protocol: 'polling' | 'long-polling' | 'sse' | 'websocket' | 'webrtc';
+  /** Client→server messages share the update channel (false for SSE: they need separate requests). */
+  bidirectional: boolean;
+  /** Client-initiated HTTP requests: polls, held requests, POSTs, stream opens, upgrades. */
+  requests: number;
+  /** Responses that carried no update (a poll that found nothing, a long-poll timeout). */
+  emptyResponses: number;
+  requestsPerDelivered: number;
+  wastedRequestShare: number;
+  /** Bytes both ways on every client's link: headers, framing, handshakes, heartbeats, payload. */
+  wireBytes: number;
+  wireBytesPerDelivered: number;
+  serverConnections: number;
+  serverConnectionsPeak: number;
+  serverMemoryMB: number;
+  serverCpuUtilisation: number;
+  /** Mean battery drain per client from its radio (0 without a radio model). */
+  batteryMahPerHour: number;
+  /** Client-originated updates that could not be sent (no connection, no free HTTP/1.1 slot). */
+  upstreamFailed: number;
+  /** Deliveries replayed after a reconnect (SSE Last-Event-ID, long-poll cursor). */
+  recovered: number;
+  /** Deliveries owed to tabs whose stream could not open (HTTP/1.1's 6 per origin). */
+  blockedStreams: number;
+  /** WebRTC: share of peer pairs that go through the TURN relay, and the bytes it carried. */
+  relayedShare: number;
+  relayBytes: number;
+  /** Time from connecting to being able to receive (handshakes, WebRTC negotiation). */
+  setupLatencyMs: LatencySummaryMs;
+  /** Client-originated updates: origin → server (or → peer for WebRTC). */
+  upstreamLatencyMs: LatencySummaryMs;
+  /** Time from a silent connection death to the server noticing (WebSocket heartbeat). */
+  deadPeerDetectionMs: LatencySummaryMs;
+  /** The median client–server round trip of the drawn population. */
+  rttMsMedian: number;
+}
+
 /** What the worker streams to the page while a run goes on. */
 export interface Snapshot {
   nowUs: number;
@@ -132,6 +171,8 @@ export interface Snapshot {
   servers: ServerStats[];
   rejectedConnections: number;
   series: Series;
+  /** Present for protocol scenarios. */
+  protocol?: ProtocolStats;
 }
 
 /** The result of a finished run, as `hoplab run --json` prints it. */
@@ -153,4 +194,13 @@ export interface RunResult extends FlowCounts {
   rejectedConnections: number;
   /** Bytes of simulator state per simulated user (typed arrays), not the modelled server memory. */
   simBytesPerUser: number;
+  /** Protocol scenarios: the decision-matrix figures (also spread at the top level, see below). */
+  protocolStats?: ProtocolStats;
+  protocol?: ProtocolStats['protocol'];
+  requestsPerDelivered?: number;
+  wastedRequestShare?: number;
+  wireBytesPerDelivered?: number;
+  serverConnectionsPeak?: number;
+  serverMemoryMB?: number;
+  batteryMahPerHour?: number;
 }

@@ -55,6 +55,7 @@ describe('minimum latency', () => {
             },
           };
           const run = resolveRun(loadScenario(file), {}, seed);
+          if (run.scenario.model !== 'two-hop') throw new Error('expected a two-hop scenario');
           const t = run.scenario.topology;
           const hop2Bytes = g.payload + REDIS_FRAME_BYTES;
           const wire = g.payload + webSocketHeaderBytes(g.payload);

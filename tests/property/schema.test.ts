@@ -151,9 +151,9 @@ describe('URL parameters', () => {
       fc.property(
         fc.constantFrom(...listScenarios().map((s) => s.id)),
         fc.integer({ min: 0, max: 4_294_967_295 }),
-        fc.integer({ min: 1, max: 5000 }),
-        (id, seed, users) => {
-          const run = resolveRun(getScenario(id), { users }, seed);
+        fc.integer({ min: 1, max: 3_600 }),
+        (id, seed, duration) => {
+          const run = resolveRun(getScenario(id), { duration }, seed);
           const back = runFromQuery(`?${queryFromRun(run)}`);
           expect(back.scenario.id).toBe(id);
           expect(back.seed).toBe(seed);

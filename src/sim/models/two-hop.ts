@@ -1,6 +1,6 @@
 // The guide's two-hop architecture: source → Redis pub/sub → WebSocket servers → users.
 import type { RunSpec } from '../../scenario/resolve.ts';
-import type { Scenario } from '../../scenario/schema.ts';
+import type { TwoHopScenario } from '../../scenario/schema.ts';
 import { sampler, type Sampler } from '../dist.ts';
 import { TraceHasher } from '../hash.ts';
 import { LatencyHistogram } from '../histogram.ts';
@@ -43,7 +43,7 @@ const NODE_BROKER = 1;
 
 export class TwoHopSimulation implements Simulation {
   readonly durationUs: number;
-  private readonly scenario: Scenario;
+  private readonly scenario: TwoHopScenario;
   private readonly queue = new EventQueue(4096);
   private readonly hasher = new TraceHasher();
   private readonly trace = new TraceRing();
@@ -107,8 +107,10 @@ export class TwoHopSimulation implements Simulation {
     inFlight: 0,
   };
 
-  constructor(private readonly run: RunSpec) {
-    const sc = run.scenario;
+  constructor(
+    private readonly run: RunSpec,
+    sc: TwoHopScenario,
+  ) {
     this.scenario = sc;
     const t = sc.topology;
     const root = new Rng(run.seed);
