@@ -39,7 +39,7 @@ export const protocolsTopology: ProtocolsFile['topology'] = {
 
 export const protocolsWorkload: ProtocolsFile['workload'] = {
   protocol: 'all',
-  ratePerChannelPerSec: 0.5,
+  ratePerChannelPerSec: 0.05,
   payloadBytes: { kind: 'constant', value: 200 },
   clientOriginShare: 0.2,
 };

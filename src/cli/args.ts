@@ -1,14 +1,16 @@
-// Parses the CLI's flags into a RunSpec; every bad flag becomes one ScenarioError line.
+// Parses the CLI's flags into RunSpecs; every bad flag becomes one ScenarioError line.
 import { parseArgs } from 'node:util';
 import { ScenarioError } from '../scenario/errors.ts';
 import { getScenario } from '../scenario/registry.ts';
 import { DEFAULT_SEED, resolveRun, type RunSpec } from '../scenario/resolve.ts';
 
 export interface RunFlags {
-  run: RunSpec;
+  /** One run per scenario named on the command line, all on the same seed and overrides. */
+  runs: RunSpec[];
+  seed: number;
   json: boolean;
   trace: boolean;
-  /** The command line that reruns exactly this run. */
+  /** The command line that reruns exactly this. */
   rerun: string;
 }
 
@@ -20,23 +22,9 @@ const options = {
   trace: { type: 'boolean' },
 } as const;
 
-/** `run <scenario> [--seed N] [--set name=value ...] [--duration S] [--json] [--trace]` */
-export function parseRunFlags(argv: string[]): RunFlags {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new ScenarioError('flags', (e as Error).message.split('. ')[0]);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1)
-    throw new ScenarioError(
-      'scenario',
-      `expected exactly one scenario id, got ${positionals.length}`,
-    );
-  const scenario = getScenario(positionals[0]);
+function overridesOf(sets: string[], duration: string | undefined): Record<string, string> {
   const overrides: Record<string, string> = Object.create(null);
-  for (const pair of values.set ?? []) {
+  for (const pair of sets) {
     const eq = pair.indexOf('=');
     if (eq <= 0)
       throw new ScenarioError('--set', `expected name=value, got ${JSON.stringify(pair)}`);
@@ -44,21 +32,49 @@ export function parseRunFlags(argv: string[]): RunFlags {
     if (Object.hasOwn(overrides, name)) throw new ScenarioError(name, 'is set twice');
     overrides[name] = pair.slice(eq + 1);
   }
-  if (values.duration !== undefined) {
-    if (!scenario.parameters.some((p) => p.name === 'duration'))
-      throw new ScenarioError('--duration', `${scenario.id} has no duration parameter`);
+  if (duration !== undefined) {
     if (Object.hasOwn(overrides, 'duration'))
       throw new ScenarioError('--duration', 'given both as --duration and --set duration=');
-    overrides.duration = values.duration;
+    overrides.duration = duration;
   }
-  const run = resolveRun(scenario, overrides, values.seed ?? DEFAULT_SEED);
+  return overrides;
+}
+
+/**
+ * `run <scenario> …` (exactly one scenario) or `compare <scenario> <scenario> …` (one or more),
+ * with `[--seed N] [--set name=value ...] [--duration S] [--json] [--trace]`.
+ */
+export function parseRunFlags(command: 'run' | 'compare', argv: string[]): RunFlags {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new ScenarioError('flags', (e as Error).message.split('. ')[0]);
+  }
+  const { values, positionals } = parsed;
+  if (command === 'run' && positionals.length !== 1)
+    throw new ScenarioError(
+      'scenario',
+      `expected exactly one scenario id, got ${positionals.length}`,
+    );
+  if (positionals.length === 0)
+    throw new ScenarioError('scenario', 'expected one or more scenario ids');
+  const overrides = overridesOf(values.set ?? [], values.duration);
+  const runs = positionals.map((id) => {
+    const scenario = getScenario(id);
+    if (values.duration !== undefined && !scenario.parameters.some((p) => p.name === 'duration'))
+      throw new ScenarioError('--duration', `${scenario.id} has no duration parameter`);
+    return resolveRun(scenario, overrides, values.seed ?? DEFAULT_SEED);
+  });
   const sets = Object.entries(overrides)
     .map(([k, v]) => ` --set ${k}=${v}`)
     .join('');
+  const seed = runs[0].seed;
   return {
-    run,
+    runs,
+    seed,
     json: values.json ?? false,
     trace: values.trace ?? false,
-    rerun: `npm run hoplab -- run ${scenario.id} --seed ${run.seed}${sets}`,
+    rerun: `npm run hoplab -- ${command} ${positionals.join(' ')} --seed ${seed}${sets}`,
   };
 }

@@ -4,6 +4,7 @@ import { getScenario } from '../scenario/registry.ts';
 import { resolveRun } from '../scenario/resolve.ts';
 import { EventQueue } from '../sim/queue.ts';
 import { Rng } from '../sim/rng.ts';
+import { armsOf } from '../sim/compare.ts';
 import { createSimulation } from '../sim/simulation.ts';
 
 const HOLD_ENTITIES = 10_000;
@@ -69,12 +70,48 @@ async function twoHop1m() {
   };
 }
 
+/** All five protocols side by side: 10,000 clients, 60 s simulated, one seed. */
+async function protocols() {
+  const run = resolveRun(
+    getScenario('protocols'),
+    { clients: 10_000, channels: 2_500, duration: 60 },
+    1,
+  );
+  const perProtocol: Record<string, { events: number; wallMs: number; eventsPerSec: number }> = {};
+  let events = 0;
+  let wallMs = 0;
+  for (const arm of armsOf(run)) {
+    const sim = await createSimulation(arm.run);
+    const start = performance.now();
+    sim.runUntil(sim.durationUs);
+    const ms = performance.now() - start;
+    const r = sim.result(ms);
+    sim.dispose();
+    perProtocol[arm.label] = {
+      events: r.events,
+      wallMs: Math.round(ms),
+      eventsPerSec: r.eventsPerSec,
+    };
+    events += r.events;
+    wallMs += ms;
+  }
+  return {
+    clients: 10_000,
+    simulatedSeconds: 60,
+    events,
+    wallMs: Math.round(wallMs),
+    eventsPerSec: Math.round(events / (wallMs / 1000)),
+    heapMB: round1(memoryMB()),
+    perProtocol,
+  };
+}
+
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean' } }, strict: true });
-const report = { hold: hold(), twoHop1m: await twoHop1m() };
+const report = { hold: hold(), twoHop1m: await twoHop1m(), protocols: await protocols() };
 if (values.json) {
   console.log(JSON.stringify(report));
 } else {
@@ -86,5 +123,13 @@ if (values.json) {
   console.log(
     `two-hop-1m ${t.simulatedSeconds} s simulated in ${(t.wallMs / 1000).toFixed(2)} s wall  ${t.events.toLocaleString()} events  ` +
       `${(t.deliveriesPerWallSec / 1e6).toFixed(2)} M deliveries/s  heap ${t.heapMB} MB  ${t.bytesPerUser} B/user (arrays ${t.simBytesPerUser})`,
+  );
+  const p = report.protocols;
+  const each = Object.entries(p.perProtocol)
+    .map(([k, v]) => `${k} ${(v.wallMs / 1000).toFixed(2)} s`)
+    .join(', ');
+  console.log(
+    `protocols  all five, ${p.clients.toLocaleString()} clients, ${p.simulatedSeconds} s simulated in ${(p.wallMs / 1000).toFixed(2)} s wall  ` +
+      `${p.events.toLocaleString()} events  ${(p.eventsPerSec / 1e6).toFixed(2)} M events/s  (${each})`,
   );
 }

@@ -1,4 +1,5 @@
 // Plain-text renderings of a run for the terminal: the summary table and the progress bar.
+import { decisionMatrix } from '../sim/compare.ts';
 import type { RunResult } from '../sim/types.ts';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -67,4 +68,30 @@ export function progressLine(fraction: number, simS: number, totalS: number, wid
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
   return `\r${bar} ${dec.format(100 * fraction).padStart(5)}%  ${dec.format(simS)} / ${dec.format(totalS)} s simulated`;
+}
+
+/** The measured decision matrix as a text table: one column per arm, one row per figure. */
+export function formatComparison(labels: string[], results: RunResult[], command: string): string {
+  const rows = decisionMatrix(results).filter((r) => r.values.some((v) => v !== null));
+  const cell = (v: number | boolean | null, unit: string) => {
+    if (v === null) return '–';
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (unit === 'share') return `${dec.format(100 * v)}%`;
+    return dec.format(v) + (unit && unit !== 'share' ? ` ${unit}` : '');
+  };
+  const width = Math.max(18, ...labels.map((l) => l.length + 2));
+  const header = ''.padEnd(32) + labels.map((l) => l.padStart(width)).join('');
+  const lines = rows.map(
+    (r) => r.label.padEnd(32) + r.values.map((v) => cell(v, r.unit).padStart(width)).join(''),
+  );
+  const hashes = 'traceHash'.padEnd(32) + results.map((r) => r.traceHash.padStart(width)).join('');
+  return [
+    `seed ${results[0]?.seed}  ${dec.format(results[0]?.simulatedSeconds ?? 0)} s simulated`,
+    '',
+    header,
+    ...lines,
+    '',
+    hashes,
+    `rerun: ${command}`,
+  ].join('\n');
 }

@@ -1,16 +1,21 @@
 // The headless command line: list scenarios and run them in Node, printing a summary or JSON.
 import { ScenarioError } from '../scenario/errors.ts';
 import { listScenarios } from '../scenario/registry.ts';
-import { createSimulation } from '../sim/simulation.ts';
+import { armsOf } from '../sim/compare.ts';
+import { createSimulation, type Simulation } from '../sim/simulation.ts';
+import type { RunResult } from '../sim/types.ts';
 import { formatTraceLine, TRACE_HEADER } from '../sim/trace-format.ts';
 import { parseRunFlags } from './args.ts';
-import { formatSummary, progressLine } from './format.ts';
+import { formatComparison, formatSummary, progressLine } from './format.ts';
 
 const USAGE = `usage: npm run hoplab -- <command>
   list                                   list scenarios
   run <scenario> [--seed N] [--set name=value ...] [--duration S] [--json] [--trace]
                                          run headless; --json prints one JSON object,
-                                         --trace prints the sampled event trace`;
+                                         --trace prints the sampled event trace
+  compare <scenario> <scenario> ... [same flags]
+                                         run them on the same seed and workload, side by side
+                                         (a protocol scenario set to protocol=all runs all five)`;
 
 /** Wall time between progress redraws and the simulated slice run between checks. */
 const PROGRESS_EVERY_MS = 200;
@@ -23,10 +28,8 @@ function list(): void {
   }
 }
 
-async function run(argv: string[]): Promise<void> {
-  const flags = parseRunFlags(argv);
-  const sim = await createSimulation(flags.run);
-  const showProgress = process.stderr.isTTY && !flags.json;
+/** Runs one simulation to its end, drawing a progress bar on a terminal. */
+async function runToEnd(sim: Simulation, label: string, showProgress: boolean): Promise<number> {
   const start = performance.now();
   let lastDraw = start;
   while (!sim.done) {
@@ -34,34 +37,59 @@ async function run(argv: string[]): Promise<void> {
     const now = performance.now();
     if (showProgress && now - lastDraw > PROGRESS_EVERY_MS) {
       process.stderr.write(
-        progressLine(sim.nowUs / sim.durationUs, sim.nowUs / 1e6, sim.durationUs / 1e6),
+        `${progressLine(sim.nowUs / sim.durationUs, sim.nowUs / 1e6, sim.durationUs / 1e6)}  ${label}`,
       );
       lastDraw = now;
     }
   }
   const wallMs = performance.now() - start;
   if (showProgress && wallMs > PROGRESS_EVERY_MS) process.stderr.write('\r\x1b[K');
-  const result = sim.result(wallMs);
-  if (flags.trace) {
-    console.log(TRACE_HEADER);
-    for (const r of sim.drainTrace()) console.log(formatTraceLine(r));
+  return wallMs;
+}
+
+async function run(command: 'run' | 'compare', argv: string[]): Promise<void> {
+  const flags = parseRunFlags(command, argv);
+  const arms = flags.runs.flatMap(armsOf);
+  const showProgress = process.stderr.isTTY && !flags.json;
+  const results: RunResult[] = [];
+  for (const arm of arms) {
+    const sim = await createSimulation(arm.run);
+    const wallMs = await runToEnd(sim, arm.label, showProgress);
+    if (flags.trace) {
+      console.log(TRACE_HEADER);
+      for (const r of sim.drainTrace()) console.log(formatTraceLine(r));
+    }
+    results.push(sim.result(wallMs));
+    sim.dispose();
   }
-  if (flags.json) console.log(JSON.stringify(result));
-  else console.log(formatSummary(result, flags.rerun));
-  sim.dispose();
+  // One arm prints one run; several (compare, or a protocol scenario set to "all") a table.
+  if (command === 'run' && results.length === 1) {
+    if (flags.json) console.log(JSON.stringify(results[0]));
+    else console.log(formatSummary(results[0], flags.rerun));
+  } else if (flags.json) {
+    console.log(JSON.stringify({ seed: flags.seed, results }));
+  } else {
+    console.log(
+      formatComparison(
+        arms.map((a) => a.label),
+        results,
+        flags.rerun,
+      ),
+    );
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'list') list();
-    else if (command === 'run') await run(rest);
+    else if (command === 'run' || command === 'compare') await run(command, rest);
     else if (command === undefined || command === '--help' || command === 'help')
       console.log(USAGE);
     else
       throw new ScenarioError(
         'command',
-        `unknown command ${JSON.stringify(command)} (try list or run)`,
+        `unknown command ${JSON.stringify(command)} (try list, run or compare)`,
       );
     return 0;
   } catch (e) {
