@@ -3,7 +3,7 @@ import type { RunSpec } from '../scenario/resolve.ts';
 import { initHistograms } from './histogram.ts';
 import { ProtocolSimulation } from './models/protocols.ts';
 import { TwoHopSimulation } from './models/two-hop.ts';
-import type { RunResult, Snapshot, Topology, TraceRecord } from './types.ts';
+import type { RunResult, Snapshot, Topology, TraceRecord, UpdateRecord } from './types.ts';
 
 /** A run in progress. Same RunSpec (scenario, parameters, seed) = the same run, event by event. */
 export interface Simulation {
@@ -21,6 +21,8 @@ export interface Simulation {
   topology(): Topology;
   /** Trace records written since the last drain, oldest first (the ring keeps the newest 65,536). */
   drainTrace(): TraceRecord[];
+  /** Updates published so far, from index `since` on (at most `limit`), in publication order. */
+  updates(since: number, limit?: number): UpdateRecord[];
   /** Frees the WebAssembly histograms. */
   dispose(): void;
 }

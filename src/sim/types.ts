@@ -155,6 +155,17 @@ export interface ProtocolStats {
   rttMsMedian: number;
 }
 
+/** One update as the source published it (the simulator's event stream, for the playground). */
+export interface UpdateRecord {
+  id: number;
+  channel: number;
+  /** Simulated time the update was created, µs. */
+  createdUs: number;
+  payloadBytes: number;
+  /** The client that sent it, or -1 for the server side. */
+  origin: number;
+}
+
 /** What the worker streams to the page while a run goes on. */
 export interface Snapshot {
   nowUs: number;

@@ -20,6 +20,7 @@ import type {
   Snapshot,
   Topology,
   TraceRecord,
+  UpdateRecord,
 } from '../types.ts';
 
 // Event kinds, in the low bits of word0; the rest of word0 is the kind's argument.
@@ -650,6 +651,19 @@ export class TwoHopSimulation implements Simulation {
       channel: this.msgChannel[id],
       seq: this.msgSeq[id],
     }));
+  }
+
+  updates(since: number, limit = 10_000): UpdateRecord[] {
+    const out: UpdateRecord[] = [];
+    for (let id = Math.max(0, since); id < this.messages && out.length < limit; id++)
+      out.push({
+        id,
+        channel: this.msgChannel[id],
+        createdUs: this.msgCreatedUs[id],
+        payloadBytes: this.msgBytes[id],
+        origin: -1,
+      });
+    return out;
   }
 
   dispose(): void {

@@ -21,6 +21,7 @@ import type {
   Snapshot,
   Topology,
   TraceRecord,
+  UpdateRecord,
 } from '../../types.ts';
 import { Geometry, pairHash } from './geometry.ts';
 import { RADIO_PROFILES, Radios } from './radio.ts';
@@ -1099,6 +1100,19 @@ export class ProtocolSimulation implements Simulation {
       channel: this.msgChannel[id],
       seq: this.msgSeq[id],
     }));
+  }
+
+  updates(since: number, limit = 10_000): UpdateRecord[] {
+    const out: UpdateRecord[] = [];
+    for (let id = Math.max(0, since); id < this.messages && out.length < limit; id++)
+      out.push({
+        id,
+        channel: this.msgChannel[id],
+        createdUs: this.msgCreatedUs[id],
+        payloadBytes: this.msgBytes[id],
+        origin: this.msgOrigin[id],
+      });
+    return out;
   }
 
   dispose(): void {
