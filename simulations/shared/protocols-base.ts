@@ -6,7 +6,7 @@ type ProtocolsFile = Extract<ScenarioFile, { model: 'protocols' }>;
 export const protocolsTopology: ProtocolsFile['topology'] = {
   clients: 1_000,
   channels: 250,
-  network: { rttMs: 100, accessShare: 0.5, lossProbability: 0, rtoMs: 200 },
+  network: { rttMs: 100, accessShare: 0.5, jitterShare: 0.05, lossProbability: 0, rtoMs: 200 },
   server: {
     cores: 4,
     cpuPerRequestUs: 50,

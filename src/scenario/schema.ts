@@ -133,6 +133,8 @@ export const protocolsTopologySchema = z.strictObject({
     rttMs: positive.max(5_000),
     /** Share of the round trip that is the last mile (access network) rather than distance. */
     accessShare: z.number().min(0).max(1),
+    /** Mean queueing noise per one-way trip, as a share of the median one-way delay. */
+    jitterShare: z.number().min(0).max(1),
     /** Chance one transmission is lost; TCP and reliable SCTP resend after rtoMs. */
     lossProbability: z.number().min(0).max(0.5),
     rtoMs: nonNegative.max(10_000),

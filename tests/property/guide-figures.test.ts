@@ -1,6 +1,7 @@
 // The guide's figures, reproduced by the model at the guide's assumptions (checked, not asserted).
 import { describe, expect, it } from 'vitest';
 import { createSimulation } from '../../src/sim/simulation.ts';
+import type { RunResult } from '../../src/sim/types.ts';
 import { rerun, runToEnd, spec } from '../support/run.ts';
 
 describe('the guide’s figures', () => {
@@ -57,5 +58,45 @@ describe('the guide’s figures', () => {
     expect(Math.max(...b.servers.map((s) => s.queueLengthMax)), why).toBeGreaterThan(100);
     expect(b.latencyMs.p99, why).toBeGreaterThan(a.latencyMs.p99 * 2);
     expect(b.dropped, why).toBe(0);
+  });
+});
+
+describe('the guide’s protocol latencies, at each protocol scenario’s stated defaults', () => {
+  // The guide's decision matrix: polling 1–30 s, long polling 0.5–3 s, SSE 50–200 ms,
+  // WebSocket 10–100 ms, WebRTC 10–50 ms. The scenario prose says under which conditions.
+  const ranges: [string, number, number][] = [
+    ['polling', 1_000, 30_000],
+    ['long-polling', 500, 3_000],
+    ['sse', 50, 200],
+    ['websocket', 10, 100],
+    ['webrtc', 10, 50],
+  ];
+  for (const [id, lowMs, highMs] of ranges) {
+    it(`${id}: p50 lands in ${lowMs}–${highMs} ms`, async () => {
+      const { result: r } = await runToEnd(id, {}, 1);
+      expect(r.latencyMs.p50, rerun(id, {}, 1)).toBeGreaterThanOrEqual(lowMs);
+      expect(r.latencyMs.p50, rerun(id, {}, 1)).toBeLessThanOrEqual(highMs);
+    });
+  }
+
+  it('the comparison reproduces the matrix’s orderings: latency, bidirectional, server memory, battery', async () => {
+    const by: Record<string, RunResult> = {};
+    for (const p of ['polling', 'long-polling', 'sse', 'websocket', 'webrtc'])
+      by[p] = (await runToEnd('protocols', { protocol: p }, 1)).result;
+    const p50 = (p: string) => by[p].latencyMs.p50;
+    expect(p50('polling')).toBeGreaterThan(p50('long-polling'));
+    expect(p50('long-polling')).toBeGreaterThan(p50('sse'));
+    expect(p50('webrtc')).toBeLessThan(p50('websocket'));
+    expect(by.sse.protocolStats?.bidirectional).toBe(false);
+    expect(by.websocket.protocolStats?.bidirectional).toBe(true);
+    // Polling keeps a phone's radio awake: the worst battery; WebSocket and SSE let it sleep.
+    expect(by.polling.batteryMahPerHour!).toBeGreaterThan(1.3 * by.websocket.batteryMahPerHour!);
+    expect(by.polling.batteryMahPerHour!).toBeGreaterThan(1.3 * by.sse.batteryMahPerHour!);
+    // Polling asks most per update and wastes most; push protocols ask almost never.
+    expect(by.polling.requestsPerDelivered!).toBeGreaterThan(
+      by['long-polling'].requestsPerDelivered!,
+    );
+    expect(by.websocket.requestsPerDelivered!).toBeLessThan(0.5);
+    expect(by.polling.wastedRequestShare!).toBeGreaterThan(0.5);
   });
 });

@@ -99,3 +99,66 @@ describe('hoplab CLI', () => {
     expect(stderr).toMatch(message);
   });
 });
+
+describe('hoplab compare', () => {
+  it('runs scenarios on one seed and prints {seed, results} with the protocol fields', async () => {
+    const { code, stdout } = await hoplab(
+      'compare',
+      'sse',
+      'websocket',
+      '--seed',
+      '5',
+      '--duration',
+      '20',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.seed).toBe(5);
+    expect(out.results.map((r: { protocol: string }) => r.protocol)).toEqual(['sse', 'websocket']);
+    for (const r of out.results) {
+      for (const key of [
+        'requestsPerDelivered',
+        'wastedRequestShare',
+        'wireBytesPerDelivered',
+        'serverConnectionsPeak',
+        'serverMemoryMB',
+        'batteryMahPerHour',
+      ])
+        expect(r, key).toHaveProperty(key);
+      expect(r.seed).toBe(5);
+    }
+  });
+
+  it('expands a protocol scenario set to all into five arms, the same as running each', async () => {
+    const all = JSON.parse(
+      (await hoplab('compare', 'protocols', '--seed', '3', '--duration', '10', '--json')).stdout,
+    );
+    expect(all.results.map((r: { protocol: string }) => r.protocol)).toEqual([
+      'polling',
+      'long-polling',
+      'sse',
+      'websocket',
+      'webrtc',
+    ]);
+    const one = JSON.parse(
+      (
+        await hoplab(
+          'run',
+          'protocols',
+          '--seed',
+          '3',
+          '--duration',
+          '10',
+          '--set',
+          'protocol=sse',
+          '--json',
+        )
+      ).stdout,
+    );
+    expect(one.traceHash).toBe(all.results[2].traceHash);
+    const table = await hoplab('run', 'protocols', '--seed', '3', '--duration', '10');
+    expect(table.stdout).toMatch(/Latency p50\s+[\d,.]+ ms\s+[\d,.]+ ms/);
+    expect(table.stdout).toMatch(/Bidirectional\s+yes\s+yes\s+no\s+yes\s+yes/);
+  });
+});

@@ -23,6 +23,8 @@ export class Geometry {
   readonly accessUs: Float64Array;
   /** One-way distance of each client to the server, µs. */
   readonly toServerUs: Float64Array;
+  /** Radius of the disc, µs: no client is farther from the server. */
+  readonly radiusUs: number;
   private readonly noiseMeanUs: number;
 
   constructor(
@@ -30,13 +32,15 @@ export class Geometry {
     groups: number,
     rttMs: number,
     accessShare: number,
+    jitterShare: number,
     private readonly rng: Rng,
   ) {
     const oneWayUs = (rttMs * 1000) / 2;
     const accessMedianUs = accessShare * oneWayUs;
     // The median distance from the centre of a uniform disc of radius R is R / √2.
     const radiusUs = (1 - accessShare) * oneWayUs * Math.SQRT2;
-    this.noiseMeanUs = 0.05 * oneWayUs;
+    this.radiusUs = radiusUs;
+    this.noiseMeanUs = jitterShare * oneWayUs;
     this.x = new Float64Array(clients);
     this.y = new Float64Array(clients);
     this.accessUs = new Float64Array(clients);
@@ -64,6 +68,7 @@ export class Geometry {
 
   /** Queueing noise added to one message's trip. */
   noiseUs(): number {
+    if (this.noiseMeanUs === 0) return 0;
     return -this.noiseMeanUs * Math.log(1 - this.rng.float());
   }
 

@@ -23,6 +23,7 @@ import type {
   TraceRecord,
   UpdateRecord,
 } from '../../types.ts';
+import type { DeliveryRecord } from '../../checkers/sequence.ts';
 import { Geometry, pairHash } from './geometry.ts';
 import { RADIO_PROFILES, Radios } from './radio.ts';
 import * as wire from './wire.ts';
@@ -130,6 +131,10 @@ export class ProtocolSimulation implements Simulation {
   private msgOrigin = new Int32Array(1024);
   private messages = 0;
 
+  /** Every delivery, when a checker asked for them (tests); null otherwise. */
+  private deliveryLog: DeliveryRecord[] | null = null;
+  private replaying = false;
+
   // Counters.
   private nowUsValue = 0;
   private eventCount = 0;
@@ -187,6 +192,7 @@ export class ProtocolSimulation implements Simulation {
       this.channels,
       t.network.rttMs,
       t.network.accessShare,
+      t.network.jitterShare,
       root.fork('geometry'),
     );
     this.radios = new Radios(this.n, t.radio === 'none' ? undefined : RADIO_PROFILES[t.radio]);
@@ -239,6 +245,17 @@ export class ProtocolSimulation implements Simulation {
     this.logs = Array.from({ length: this.channels }, () => []);
 
     this.start();
+  }
+
+  /** Starts recording every delivery for checkers (tests); returns the live list. */
+  recordDeliveries(): DeliveryRecord[] {
+    this.deliveryLog = [];
+    return this.deliveryLog;
+  }
+
+  /** The disc's radius, µs: the longest client–server distance (for latency bounds in tests). */
+  get radiusUs(): number {
+    return this.geo.radiusUs;
   }
 
   // ---- Set-up and the event loop.
@@ -509,6 +526,14 @@ export class ProtocolSimulation implements Simulation {
     else if (seq < seen) this.flow.outOfOrder += copies;
     else this.seen[i] = seq;
     if (arrival > this.lastHeardUs[i]) this.lastHeardUs[i] = arrival;
+    this.deliveryLog?.push({
+      client: i,
+      channel: this.msgChannel[id],
+      seq,
+      createdUs: created,
+      arrivalUs: arrival,
+      recovered: this.replaying,
+    });
     this.hasher.add(i);
     this.hasher.add(arrival);
     if (this.traced(id) && i % 97 === 0)
@@ -745,7 +770,9 @@ export class ProtocolSimulation implements Simulation {
     const to = this.latestSeq[c] - 1;
     if (to < from) return;
     if (this.protocol === 'sse' && this.sc.topology.sse.resume === 'on') {
+      this.replaying = true;
       for (let s = from; s <= to; s++) this.push(now, i, this.logs[c][s], true);
+      this.replaying = false;
       return;
     }
     // Blocked tabs were already counted when each update was pushed.
