@@ -7,6 +7,8 @@ export interface RunRequest {
   /** Parameter values by name (all or only non-defaults). */
   params: Record<string, number | string>;
   seed: number;
+  /** For a run that expands into several arms (protocol=all): the arm labels to keep; all if absent. */
+  arms?: string[];
 }
 
 export type RunPhase =
@@ -29,6 +31,14 @@ export interface RunStatus {
   wallMs: number;
 }
 
+/** One arm of a comparison as streamed: its label, where it is, and its figures so far. */
+export interface ArmUpdate {
+  label: string;
+  snapshot: Snapshot;
+  /** The run's result so far (`sim.result(wallMs)`), for the decision matrix. */
+  result: RunResult;
+}
+
 /** One streamed update: about ten a second while running, plus one per control action. */
 export interface RunUpdate {
   /** Increments with every load/reset, so the page can drop updates of a superseded run. */
@@ -39,10 +49,17 @@ export interface RunUpdate {
   trace: TraceRecord[];
   /** Set once, in the update that reports 'done'. */
   result?: RunResult;
+  /**
+   * Comparison runs only: every arm, on the same simulated clock. `snapshot` is then the arm that
+   * is furthest behind (so the clock shows what all arms have reached) and `trace` is empty.
+   */
+  arms?: ArmUpdate[];
 }
 
 export interface LoadResult {
   runId: number;
   topology: Topology;
   snapshot: Snapshot;
+  /** Comparison runs only: every arm at t = 0. */
+  arms?: (ArmUpdate & { topology: Topology })[];
 }

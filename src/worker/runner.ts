@@ -1,4 +1,4 @@
-// Drives one simulation in wall-clock slices at a chosen speed and streams paced updates; no comlink or DOM here.
+// Drives a run (one simulation, or several arms in lockstep) in wall-clock slices at a chosen speed and streams paced updates; no comlink or DOM here.
 import { getScenario } from '../scenario/registry.ts';
 import { resolveRun } from '../scenario/resolve.ts';
 import { createSimulation, type Simulation } from '../sim/simulation.ts';
@@ -14,7 +14,8 @@ import {
   SPEEDS,
   type Speed,
 } from './limits.ts';
-import type { LoadResult, RunPhase, RunRequest, RunUpdate } from './protocol.ts';
+import { selectArms } from './arms.ts';
+import type { ArmUpdate, LoadResult, RunPhase, RunRequest, RunUpdate } from './protocol.ts';
 import { TraceSampler } from './trace-sampler.ts';
 
 /** The runaway guards; tests pass small ones to see them trip. */
@@ -34,6 +35,14 @@ export interface RunnerHost {
 
 /** Wall time the run may fall behind its speed before the clock is re-anchored (no catch-up bursts). */
 const MAX_LAG_MS = 250;
+
+/** Max speed with several arms: the first lockstep round's simulated span; it then adapts to the slice. */
+const FIRST_ROUND_US = 100_000;
+const MIN_ROUND_US = 1_000;
+const MAX_ROUND_US = 1_000_000;
+
+/** With several arms, an update waits for a round to finish (same clock in every arm), but no longer than this. */
+const MAX_EMIT_DEFER_MS = 3 * EMIT_INTERVAL_MS;
 
 /** Series longer than this are thinned before they are posted: charts need ~1 point per pixel. */
 const MAX_SERIES_POINTS = 1_200;
@@ -89,7 +98,11 @@ function describe(error: unknown): string {
 }
 
 export class SimRunner {
-  private sim: Simulation | null = null;
+  /** One simulation, or one per arm of a comparison; all share one simulated clock. */
+  private sims: Simulation[] = [];
+  private labels: string[] = [];
+  /** Wall time each arm spent simulating (for its result's events/s). */
+  private armWallMs: number[] = [];
   private runId = 0;
   private phase: RunPhase = 'idle';
   private message: string | undefined;
@@ -101,6 +114,10 @@ export class SimRunner {
   private lastEmitWallMs = 0;
   private lastEmitSimUs = 0;
   private effectiveSpeed = 0;
+  /** Max speed with several arms: how far one lockstep round moves the shared clock. */
+  private roundUs = FIRST_ROUND_US;
+  /** With several arms: the target of a round some arms have not reached yet (null when level). */
+  private pendingTargetUs: number | null = null;
   /** Only the most recently scheduled tick runs; older ones see a stale token and return. */
   private tickToken = 0;
   private readonly sampler = new TraceSampler(MAX_TRACE_PER_UPDATE);
@@ -114,74 +131,97 @@ export class SimRunner {
     },
   ) {}
 
-  /** Builds a fresh simulation for the request; a later load supersedes a pending one. */
+  /** Builds fresh simulations for the request; a later load supersedes a pending one. */
   async load(request: RunRequest): Promise<LoadResult> {
     const runId = ++this.runId;
     this.disposeSim();
     this.setPhase('loading');
     this.emit(null);
-    let sim: Simulation;
+    const sims: Simulation[] = [];
+    let labels: string[];
     try {
       const spec = resolveRun(getScenario(request.scenarioId), request.params, request.seed);
-      sim = await createSimulation(spec);
+      const arms = selectArms(spec, request.arms);
+      labels = arms.map((a) => a.label);
+      for (const arm of arms) sims.push(await createSimulation(arm.run));
     } catch (error) {
+      for (const sim of sims) sim.dispose();
       if (runId === this.runId) {
         this.setPhase('error', `Could not build the simulation: ${describe(error)}`);
         this.emit(null);
       }
       throw error;
     }
+    const snapshots = sims.map((sim) => forPage(sim.snapshot()));
     const result: LoadResult = {
       runId,
-      topology: sim.topology(),
-      snapshot: forPage(sim.snapshot()),
+      topology: sims[0].topology(),
+      snapshot: snapshots[0],
     };
+    if (sims.length > 1)
+      result.arms = sims.map((sim, i) => ({
+        label: labels[i],
+        topology: sim.topology(),
+        snapshot: snapshots[i],
+        result: sim.result(0),
+      }));
     if (runId !== this.runId) {
-      sim.dispose();
+      for (const sim of sims) sim.dispose();
       return result;
     }
-    this.sim = sim;
+    this.sims = sims;
+    this.labels = labels;
+    this.armWallMs = sims.map(() => 0);
     this.wallMs = 0;
     this.lastEmitSimUs = 0;
     this.effectiveSpeed = 0;
-    sim.drainTrace();
+    this.roundUs = FIRST_ROUND_US;
+    this.pendingTargetUs = null;
+    for (const sim of sims) sim.drainTrace();
     this.setPhase('ready');
     return result;
   }
 
   start(): void {
-    if (!this.sim || !(this.phase === 'ready' || this.phase === 'paused')) return;
+    if (!this.sims.length || !(this.phase === 'ready' || this.phase === 'paused')) return;
     this.setPhase('running');
     this.anchor();
     this.lastEmitWallMs = this.host.nowMs();
-    this.emit(this.sim.snapshot());
+    if (this.sims.length === 1) this.emit(this.sims[0].snapshot());
+    else this.emitNow();
     this.scheduleTick(0);
   }
 
   pause(): void {
-    if (!this.sim || this.phase !== 'running') return;
+    if (!this.sims.length || this.phase !== 'running') return;
     this.tickToken++;
     this.setPhase('paused');
     this.emitNow();
   }
 
-  /** Processes exactly one event (pausing a running simulation first). */
+  /**
+   * Processes exactly one event (pausing a running simulation first). With several arms, the arm
+   * furthest behind on the shared clock processes it, so the arms never drift apart.
+   */
   step(): void {
     if (
-      !this.sim ||
+      !this.sims.length ||
       !(this.phase === 'ready' || this.phase === 'paused' || this.phase === 'running')
     )
       return;
     this.tickToken++;
+    const i = this.laggard();
     try {
       const t0 = this.host.nowMs();
-      this.sim.step();
-      this.wallMs += this.host.nowMs() - t0;
+      this.sims[i].step();
+      const spentMs = this.host.nowMs() - t0;
+      this.wallMs += spentMs;
+      this.armWallMs[i] += spentMs;
     } catch (error) {
       this.fail(error);
       return;
     }
-    if (this.sim.done) this.finish();
+    if (this.allDone()) this.finish();
     else {
       this.setPhase('paused');
       this.emitNow();
@@ -203,9 +243,37 @@ export class SimRunner {
     this.emit(null);
   }
 
+  /** The shared simulated clock: the time every arm has reached. */
+  private get nowUs(): number {
+    let min = Infinity;
+    for (const sim of this.sims) if (sim.nowUs < min) min = sim.nowUs;
+    return this.sims.length ? min : 0;
+  }
+
+  private get events(): number {
+    let sum = 0;
+    for (const sim of this.sims) sum += sim.events;
+    return sum;
+  }
+
+  private allDone(): boolean {
+    return this.sims.every((sim) => sim.done);
+  }
+
+  /** The arm furthest behind (the first of equals), not counting finished arms while others run. */
+  private laggard(): number {
+    let best = 0;
+    for (let i = 1; i < this.sims.length; i++) {
+      const a = this.sims[i];
+      const b = this.sims[best];
+      if ((b.done && !a.done) || (a.done === b.done && a.nowUs < b.nowUs)) best = i;
+    }
+    return best;
+  }
+
   private anchor(): void {
     this.anchorWallMs = this.host.nowMs();
-    this.anchorSimUs = this.sim?.nowUs ?? 0;
+    this.anchorSimUs = this.nowUs;
   }
 
   private scheduleTick(delayMs: number): void {
@@ -215,33 +283,82 @@ export class SimRunner {
     }, delayMs);
   }
 
+  /**
+   * Runs every arm up to targetUs until the slice's wall time is used up; true when all got there.
+   * Arms take turns a chunk at a time, so a slice that ends early leaves them close together.
+   */
+  private advance(targetUs: number, t0: number): boolean {
+    const chunk = this.limits.eventsPerChunk;
+    if (this.sims.length === 1) {
+      const sim = this.sims[0];
+      while (!sim.done && this.host.nowMs() - t0 < SLICE_MS) {
+        if (sim.runUntil(targetUs, chunk) < chunk) return true;
+      }
+      return false;
+    }
+    this.pendingTargetUs = targetUs;
+    const reached = this.sims.map((sim) => sim.done);
+    let pending = reached.filter((r) => !r).length;
+    while (pending > 0 && this.host.nowMs() - t0 < SLICE_MS) {
+      for (let i = 0; i < this.sims.length; i++) {
+        if (reached[i]) continue;
+        const s0 = this.host.nowMs();
+        const processed = this.sims[i].runUntil(targetUs, chunk);
+        this.armWallMs[i] += this.host.nowMs() - s0;
+        if (processed < chunk || this.sims[i].done) {
+          reached[i] = true;
+          pending--;
+        }
+      }
+    }
+    if (pending === 0) this.pendingTargetUs = null;
+    return pending === 0;
+  }
+
+  /** Max speed: one arm runs flat out; several move together in rounds sized to fit the slice. */
+  private runMax(t0: number): void {
+    if (this.sims.length === 1) {
+      const sim = this.sims[0];
+      do sim.runUntil(sim.durationUs, this.limits.eventsPerChunk);
+      while (!sim.done && this.host.nowMs() - t0 < SLICE_MS);
+      return;
+    }
+    const durationUs = Math.max(...this.sims.map((sim) => sim.durationUs));
+    while (!this.allDone() && this.host.nowMs() - t0 < SLICE_MS) {
+      const r0 = this.host.nowMs();
+      // An unfinished round is finished first, so the arms meet again on one clock.
+      const targetUs = this.pendingTargetUs ?? Math.min(durationUs, this.nowUs + this.roundUs);
+      if (!this.advance(targetUs, t0)) {
+        this.roundUs = Math.max(MIN_ROUND_US, this.roundUs / 2);
+        return;
+      }
+      if (this.host.nowMs() - r0 < SLICE_MS / 4)
+        this.roundUs = Math.min(MAX_ROUND_US, this.roundUs * 2);
+    }
+  }
+
   private tick(): void {
-    const sim = this.sim;
-    if (!sim || this.phase !== 'running') return;
+    if (!this.sims.length || this.phase !== 'running') return;
     const t0 = this.host.nowMs();
     // Whether the slice ended before reaching its target time (then the next one starts at once).
     let behind = true;
     try {
-      if (this.speed === 'max') {
-        do sim.runUntil(sim.durationUs, this.limits.eventsPerChunk);
-        while (!sim.done && this.host.nowMs() - t0 < SLICE_MS);
-      } else {
+      if (this.speed === 'max') this.runMax(t0);
+      else {
         const usPerMs = this.speed * 1000;
+        const nowUs = this.nowUs;
         let targetUs = this.anchorSimUs + (t0 - this.anchorWallMs) * usPerMs;
         // Too far behind (a slow scenario at a high speed): give up the debt instead of bursting.
         const maxLagUs = MAX_LAG_MS * usPerMs;
-        if (targetUs - sim.nowUs > maxLagUs) {
-          this.anchorSimUs = sim.nowUs + maxLagUs;
+        if (targetUs - nowUs > maxLagUs) {
+          this.anchorSimUs = nowUs + maxLagUs;
           this.anchorWallMs = t0;
           targetUs = this.anchorSimUs;
         }
         targetUs = Math.floor(targetUs);
-        while (!sim.done && this.host.nowMs() - t0 < SLICE_MS) {
-          if (sim.runUntil(targetUs, this.limits.eventsPerChunk) < this.limits.eventsPerChunk) {
-            behind = false;
-            break;
-          }
-        }
+        // Several arms: finish the round they are in before starting the next.
+        if (this.pendingTargetUs !== null && !this.advance(this.pendingTargetUs, t0)) behind = true;
+        else behind = !this.advance(targetUs, t0);
       }
     } catch (error) {
       this.fail(error);
@@ -249,11 +366,12 @@ export class SimRunner {
     }
     const t1 = this.host.nowMs();
     this.wallMs += t1 - t0;
-    if (sim.done) {
+    if (this.sims.length === 1) this.armWallMs[0] = this.wallMs;
+    if (this.allDone()) {
       this.finish();
       return;
     }
-    if (sim.events > this.limits.maxEvents) {
+    if (this.events > this.limits.maxEvents) {
       this.stop(
         `Stopped: the run passed ${this.limits.maxEvents.toLocaleString('en-US')} events. Shorten the duration or lower users, channels or the update rate, then press Reset.`,
       );
@@ -265,18 +383,26 @@ export class SimRunner {
       );
       return;
     }
-    if (t1 - this.lastEmitWallMs >= EMIT_INTERVAL_MS) this.emitNow();
+    const sinceEmitMs = t1 - this.lastEmitWallMs;
+    if (
+      sinceEmitMs >= EMIT_INTERVAL_MS &&
+      (this.pendingTargetUs === null || sinceEmitMs >= MAX_EMIT_DEFER_MS)
+    )
+      this.emitNow();
     this.scheduleTick(behind ? 0 : 8);
   }
 
   private finish(): void {
-    const sim = this.sim;
-    if (!sim) return;
+    if (!this.sims.length) return;
     this.tickToken++;
     this.setPhase('done');
+    if (this.sims.length > 1) {
+      this.emitNow();
+      return;
+    }
     let result;
     try {
-      result = sim.result(this.wallMs);
+      result = this.sims[0].result(this.wallMs);
     } catch (error) {
       this.fail(error);
       return;
@@ -305,13 +431,35 @@ export class SimRunner {
     this.message = message;
   }
 
-  /** Snapshots the simulation and sends it with the trace drained since the last update. */
+  /** Snapshots the run and sends it with the trace drained since the last update. */
   private emitNow(result?: RunResult): void {
-    const sim = this.sim;
-    if (!sim) return this.emit(null);
+    if (!this.sims.length) return this.emit(null);
     const now = this.host.nowMs();
+    const nowUs = this.nowUs;
     const elapsedMs = now - this.lastEmitWallMs;
-    if (elapsedMs > 0) this.effectiveSpeed = (sim.nowUs - this.lastEmitSimUs) / 1000 / elapsedMs;
+    if (elapsedMs > 0) this.effectiveSpeed = (nowUs - this.lastEmitSimUs) / 1000 / elapsedMs;
+    if (this.sims.length > 1) {
+      let arms: ArmUpdate[];
+      try {
+        arms = this.sims.map((sim, i) => ({
+          label: this.labels[i],
+          snapshot: forPage(sim.snapshot()),
+          result: sim.result(this.armWallMs[i]),
+        }));
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      this.lastEmitWallMs = now;
+      this.lastEmitSimUs = nowUs;
+      // The lead snapshot is the arm furthest behind: the time every arm has reached.
+      let lead = 0;
+      for (let i = 1; i < arms.length; i++)
+        if (arms[i].snapshot.nowUs < arms[lead].snapshot.nowUs) lead = i;
+      this.emit(arms[lead].snapshot, [], undefined, arms);
+      return;
+    }
+    const sim = this.sims[0];
     let snapshot: Snapshot;
     try {
       snapshot = sim.snapshot();
@@ -329,8 +477,9 @@ export class SimRunner {
     snapshot: Snapshot | null,
     trace: RunUpdate['trace'] = [],
     result?: RunUpdate['result'],
+    arms?: ArmUpdate[],
   ): void {
-    this.host.emit({
+    const update: RunUpdate = {
       runId: this.runId,
       status: {
         phase: this.phase,
@@ -338,15 +487,19 @@ export class SimRunner {
         effectiveSpeed: this.effectiveSpeed,
         wallMs: this.wallMs,
       },
-      snapshot: snapshot ? forPage(snapshot) : null,
+      // Arm snapshots are already thinned for the page.
+      snapshot: snapshot ? (arms ? snapshot : forPage(snapshot)) : null,
       trace,
       result,
-    });
+    };
+    if (arms) update.arms = arms;
+    this.host.emit(update);
   }
 
   private disposeSim(): void {
     this.tickToken++;
-    this.sim?.dispose();
-    this.sim = null;
+    for (const sim of this.sims) sim.dispose();
+    this.sims = [];
+    this.labels = [];
   }
 }

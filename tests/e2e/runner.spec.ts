@@ -119,3 +119,83 @@ test('a bad request fails the load with the field named', async () => {
   await expect(r.load({ ...small, params: { users: -1 } })).rejects.toThrow(/users/);
   expect(env.updates.at(-1)!.status.phase).toBe('error');
 });
+
+// ——— comparison runs: several arms on one clock ———
+
+const compare: RunRequest = { scenarioId: 'protocols', params: { duration: 10 }, seed: 7 };
+
+test('a comparison runs every arm to the end with the hash of each arm run on its own', async () => {
+  const { env, r } = await runner(undefined, 1, compare);
+  r.setSpeed('max');
+  r.start();
+  env.drain();
+  const last = env.updates.at(-1)!;
+  expect(last.status.phase).toBe('done');
+  expect(last.arms?.map((a) => a.label)).toEqual([
+    'polling',
+    'long-polling',
+    'sse',
+    'websocket',
+    'webrtc',
+  ]);
+  for (const arm of last.arms!) {
+    expect(arm.snapshot.done).toBe(true);
+    const run = resolveRun(getScenario('protocols'), { duration: 10, protocol: arm.label }, 7);
+    const sim = await createSimulation(run);
+    sim.runUntil(sim.durationUs);
+    expect(arm.result.traceHash, arm.label).toBe(sim.snapshot().traceHash);
+    expect(arm.snapshot.traceHash).toBe(arm.result.traceHash);
+    sim.dispose();
+  }
+});
+
+test('comparison arms move in lockstep at a paced speed and at max', async () => {
+  for (const speed of [1, 'max'] as const) {
+    const { env, r } = await runner({ maxEvents: 1e12, maxWallMs: 1e9, eventsPerChunk: 50 }, 0.05, {
+      ...compare,
+      params: { duration: 600 },
+    });
+    r.setSpeed(speed);
+    r.start();
+    env.drain(speed === 'max' ? 20 : 200);
+    r.pause();
+    const paused = env.updates.at(-1)!;
+    expect(paused.status.phase).toBe('paused');
+    const times = paused.arms!.map((a) => a.snapshot.nowUs);
+    expect(times[0]).toBeGreaterThan(0);
+    // A pause may land mid-round (at most a round, 1 s simulated, apart); the clock is the laggard's.
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThanOrEqual(1_000_000);
+    expect(paused.snapshot!.nowUs).toBe(Math.min(...times));
+    // While running, updates wait for the round to finish: every arm on the same clock.
+    const running = env.updates.filter((u) => u.status.phase === 'running' && u.arms);
+    expect(running.length).toBeGreaterThan(1);
+    for (const u of running) {
+      const at = u.arms!.map((a) => a.snapshot.nowUs);
+      expect(Math.max(...at) - Math.min(...at), `at ${speed}`).toBe(0);
+    }
+    // Updates stay at the steady rate and carry one result per arm.
+    for (const u of env.updates.filter((u) => u.arms))
+      expect(u.arms!.every((a) => a.result.scenario === 'protocols')).toBe(true);
+  }
+});
+
+test('a comparison keeps only the chosen arms; step moves the arm furthest behind', async () => {
+  const { env, r } = await runner(undefined, 1, { ...compare, arms: ['websocket', 'sse'] });
+  r.step();
+  r.step();
+  r.step();
+  const last = env.updates.at(-1)!;
+  expect(last.arms!.map((a) => a.label)).toEqual(['sse', 'websocket']);
+  expect(last.arms!.reduce((n, a) => n + a.snapshot.events, 0)).toBe(3);
+  expect(last.status.phase).toBe('paused');
+});
+
+test('a bad arm choice fails the load with the field named', async () => {
+  const env = fakeHost();
+  const r = new SimRunner(env.host);
+  await expect(r.load({ ...compare, arms: ['sse', 'carrier-pigeon'] })).rejects.toThrow(/^arms:/);
+  await expect(r.load({ ...compare, arms: ['sse'] })).rejects.toThrow(/at least 2/);
+  await expect(r.load({ ...small, arms: ['sse', 'websocket'] })).rejects.toThrow(
+    /only a comparison/,
+  );
+});
