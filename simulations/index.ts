@@ -1,8 +1,14 @@
 // The scenario registry: every file in simulations/ is listed here once (a test checks it).
 import type { ScenarioFile } from '../src/scenario/schema.ts';
+import brokerFailure from './broker-failure.ts';
+import directPolling from './direct-polling.ts';
+import kafka from './kafka.ts';
+import loadBalancing from './load-balancing.ts';
 import longPolling from './long-polling.ts';
 import polling from './polling.ts';
 import protocols from './protocols.ts';
+import reconnectStorm from './reconnect-storm.ts';
+import redisPubsub from './redis-pubsub.ts';
 import sse from './sse.ts';
 import twoHop from './two-hop.ts';
 import twoHop1m from './two-hop-1m.ts';
@@ -18,4 +24,10 @@ export const scenarioFiles: readonly ScenarioFile[] = [
   sse,
   websocket,
   webrtc,
+  directPolling,
+  redisPubsub,
+  kafka,
+  loadBalancing,
+  reconnectStorm,
+  brokerFailure,
 ];

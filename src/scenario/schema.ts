@@ -212,6 +212,101 @@ export const protocolsWorkloadSchema = z.strictObject({
   clientOriginShare: z.number().min(0).max(1),
 });
 
+export const FAULT_KINDS = [
+  'server-crash',
+  'broker-down',
+  'lb-down',
+  'mass-disconnect',
+  'graceful-shutdown',
+  'scale-out',
+] as const;
+
+/** One scheduled fault: what, when, to which target, for how long. */
+export const faultSchema = z.strictObject({
+  kind: z.enum(FAULT_KINDS),
+  atS: nonNegative,
+  /** Server index for server faults; ignored otherwise. */
+  target: z.number().int().min(0).max(10_000).default(0),
+  /** Down time before recovery (restart, broker up, LB up); 0 = stays down. */
+  forS: nonNegative.default(0),
+  /** Server crash: whether the restarted server lost its in-memory state (history, offsets). */
+  loseState: z.boolean().default(true),
+  /** Mass disconnect: share of all connections dropped at once. */
+  share: z.number().min(0).max(1).default(1),
+});
+
+/** Hop 2 and the server fleet: brokers, load balancing, connection lifecycle, delivery, faults. */
+export const clusterTopologySchema = z.strictObject({
+  users: z.number().int().min(1).max(200_000),
+  servers: z.number().int().min(1).max(500),
+  channels: z.number().int().min(1).max(100_000),
+  sources: z.number().int().min(1).max(64),
+  broker: z.strictObject({
+    kind: z.enum(['direct', 'redis', 'kafka']),
+    /** Broker processing and network delay, one way. */
+    latencyMs: nonNegative.max(10_000),
+    /** Direct: each server polls the data source this often. */
+    pollIntervalMs: positive.max(600_000),
+    /** Redis: a subscriber whose backlog exceeds this is disconnected (client-output-buffer-limit). */
+    outputBufferKB: positive,
+    /** Kafka: partitions, replication factor, producer linger, consumer commit interval, retention. */
+    partitions: z.number().int().min(1).max(10_000),
+    replicationFactor: z.number().int().min(1).max(5),
+    lingerMs: nonNegative.max(10_000),
+    acks: z.enum(['0', '1', 'all']),
+    commitIntervalMs: positive.max(600_000),
+    retentionS: positive.max(30 * 86_400),
+  }),
+  loadBalancer: z.strictObject({
+    strategy: z.enum(['round-robin', 'least-connections', 'ip-hash', 'cookie', 'consistent-hash']),
+    /** Users behind one public address (NAT): ip-hash sends them all to one server. */
+    usersPerIp: z.number().int().min(1).max(100_000),
+    virtualNodes: z.number().int().min(1).max(1_000),
+    healthCheckIntervalS: positive.max(600),
+    unhealthyThreshold: z.number().int().min(1).max(20),
+  }),
+  server: z.strictObject({
+    maxConnections: z.number().int().min(1).max(10_000_000),
+    /** New connections the whole fleet accepts per second (TLS + auth), split evenly. */
+    acceptPerSec: positive.max(10_000_000),
+    /** A connection attempt waiting longer than this in the accept queue fails. */
+    acceptTimeoutMs: positive.max(600_000),
+    cpuPerSendUs: nonNegative,
+    cores: z.number().int().min(1).max(256),
+    restartS: nonNegative.max(3_600),
+    /** Graceful shutdown: how long the server drains before it force-closes. */
+    drainS: nonNegative.max(600),
+  }),
+  network: z.strictObject({
+    rttMs: positive.max(5_000),
+    jitterShare: z.number().min(0).max(1),
+  }),
+  connection: z.strictObject({
+    heartbeatS: positive.max(3_600),
+    timeoutS: positive.max(7_200),
+    backoffBaseS: positive.max(600),
+    backoffCapS: positive.max(3_600),
+    /** none: 1, 2, 4 … s exactly; full: uniform in [0, backoff]; equal: backoff/2 + uniform half; guide: + 0–1000 ms. */
+    jitter: z.enum(['none', 'full', 'equal', 'guide']),
+  }),
+  delivery: z.strictObject({
+    guarantee: z.enum(['at-most-once', 'at-least-once', 'exactly-once']),
+    ackTimeoutMs: positive.max(600_000),
+    /** Where replayable history lives: nowhere, in each server's memory, or in the broker. */
+    history: z.enum(['none', 'server', 'broker']),
+    /** Resume is possible for gaps younger than this (Socket.IO, Centrifugo: 2 minutes). */
+    recoveryWindowS: nonNegative.max(86_400),
+    /** Deliveries older than this when they arrive count as stale. */
+    staleAfterS: positive.max(86_400),
+  }),
+  faults: z.array(faultSchema).max(1_000),
+});
+
+export const clusterWorkloadSchema = z.strictObject({
+  ratePerChannelPerSec: positive.max(10_000),
+  payloadBytes: distSchema,
+});
+
 const scenarioBase = {
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case'),
   title: z.string().min(1),
@@ -237,9 +332,17 @@ export const protocolsScenarioSchema = z.strictObject({
   workload: protocolsWorkloadSchema,
 });
 
+export const clusterScenarioSchema = z.strictObject({
+  ...scenarioBase,
+  model: z.literal('cluster'),
+  topology: clusterTopologySchema,
+  workload: clusterWorkloadSchema,
+});
+
 export const scenarioSchema = z.discriminatedUnion('model', [
   twoHopScenarioSchema,
   protocolsScenarioSchema,
+  clusterScenarioSchema,
 ]);
 
 export type DistSpec = z.infer<typeof distSchema>;
@@ -252,6 +355,9 @@ export type ScenarioFile = z.input<typeof scenarioSchema>;
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type TwoHopScenario = z.infer<typeof twoHopScenarioSchema>;
 export type ProtocolsScenario = z.infer<typeof protocolsScenarioSchema>;
+export type ClusterScenario = z.infer<typeof clusterScenarioSchema>;
+export type ClusterTopology = z.infer<typeof clusterTopologySchema>;
+export type Fault = z.infer<typeof faultSchema>;
 type ParameterDecl = z.infer<typeof parameterSchema>;
 
 /** A parameter as the UI and CLI see it: the declaration plus its default, read from `path`. */

@@ -1,6 +1,7 @@
 // The public face of the core: create a run from a RunSpec and drive it. Shells call only this.
 import type { RunSpec } from '../scenario/resolve.ts';
 import { initHistograms } from './histogram.ts';
+import { ClusterSimulation } from './models/cluster/model.ts';
 import { ProtocolSimulation } from './models/protocols.ts';
 import { TwoHopSimulation } from './models/two-hop.ts';
 import type { RunResult, Snapshot, Topology, TraceRecord, UpdateRecord } from './types.ts';
@@ -35,5 +36,7 @@ export async function createSimulation(run: RunSpec): Promise<Simulation> {
       return new TwoHopSimulation(run, scenario);
     case 'protocols':
       return new ProtocolSimulation(run, scenario);
+    case 'cluster':
+      return new ClusterSimulation(run, scenario);
   }
 }

@@ -166,6 +166,59 @@ export interface UpdateRecord {
   origin: number;
 }
 
+/** One fault of a run and what it did: how many connections or messages it hit. */
+export interface FaultRecord {
+  kind: string;
+  atS: number;
+  target: number;
+  hit: number;
+  recoveredAtS: number | null;
+}
+
+/** What a cluster run (brokers, load balancing, faults, recovery) measures. */
+export interface ClusterStats {
+  broker: 'direct' | 'redis' | 'kafka';
+  strategy: string;
+  guarantee: string;
+  /** Owed deliveries that will never arrive (dropped at the broker or skipped in a gap). */
+  lost: number;
+  /** Messages a broker refused or lost (published into an outage). */
+  lostAtBroker: number;
+  /** Deliveries replayed after a reconnect or a gap fetch. */
+  recovered: number;
+  /** Updates a client skipped by reloading the state (window exceeded or epoch changed). */
+  resynced: number;
+  /** Deliveries that arrived older than the staleness bound. */
+  stale: number;
+  /** Duplicates the client recognised and did not apply (exactly-once effect). */
+  duplicatesSuppressed: number;
+  /** Delivered ÷ owed. */
+  reach: number;
+  faults: FaultRecord[];
+  reconnect: {
+    firstAttempts: number;
+    /** Share of first reconnect attempts that fell in the busiest 100 ms bucket. */
+    firstAttemptPeakShare: number;
+    /** The busiest 100 ms bucket ÷ what a uniform spread over the first backoff would put there. */
+    peakToUniformRatio: number;
+    /** When the last disconnected client was back (null while some still are not). */
+    allReconnectedAtS: number | null;
+  };
+  connectionsPerServer: number[];
+  /** Connections per server at the end of each sample interval (rows: intervals). */
+  connectionsSeries: number[][];
+  /** Share of users a fresh routing would move to another server if one server were added. */
+  remappedShareOnScaleOut: number;
+  attempts: number;
+  failedAttempts: number;
+  /** Redis: slow subscribers disconnected by the output-buffer limit. */
+  subscriberDisconnects: number;
+  /** Direct polling: requests per second the data source answers. */
+  sourceRequestsPerSec: number;
+  /** Clients without a connection right now. */
+  disconnected: number;
+}
+
 /** What the worker streams to the page while a run goes on. */
 export interface Snapshot {
   nowUs: number;
@@ -184,6 +237,8 @@ export interface Snapshot {
   series: Series;
   /** Present for protocol scenarios. */
   protocol?: ProtocolStats;
+  /** Present for cluster scenarios. */
+  cluster?: ClusterStats;
 }
 
 /** The result of a finished run, as `hoplab run --json` prints it. */
@@ -214,4 +269,14 @@ export interface RunResult extends FlowCounts {
   serverConnectionsPeak?: number;
   serverMemoryMB?: number;
   batteryMahPerHour?: number;
+  /** Cluster scenarios: the full stats, and the headline figures at the top level. */
+  clusterStats?: ClusterStats;
+  lost?: number;
+  recovered?: number;
+  stale?: number;
+  reach?: number;
+  faults?: FaultRecord[];
+  reconnect?: ClusterStats['reconnect'];
+  connectionsPerServer?: number[];
+  remappedShareOnScaleOut?: number;
 }

@@ -1,0 +1,1369 @@
+// Hop 2 and the fleet: direct polling, Redis pub/sub or Kafka; load balancing; reconnects; faults.
+import { ScenarioError } from '../../../scenario/errors.ts';
+import type { RunSpec } from '../../../scenario/resolve.ts';
+import type { ClusterScenario, Fault } from '../../../scenario/schema.ts';
+import type { DeliveryRecord } from '../../checkers/sequence.ts';
+import { CpuPool } from '../../cpu.ts';
+import { sampler, type Sampler } from '../../dist.ts';
+import { TraceHasher } from '../../hash.ts';
+import { LatencyHistogram } from '../../histogram.ts';
+import { EventQueue } from '../../queue.ts';
+import { Rng } from '../../rng.ts';
+import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
+import type { Simulation } from '../../simulation.ts';
+import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH, TraceRing } from '../../trace.ts';
+import type {
+  ClusterStats,
+  FaultRecord,
+  FlowCounts,
+  LinkStats,
+  RunResult,
+  ServerStats,
+  Snapshot,
+  Topology,
+  TraceRecord,
+  UpdateRecord,
+} from '../../types.ts';
+import { backoffUs } from './backoff.ts';
+import { Balancer, remappedShare } from './balancer.ts';
+
+const EV_PUBLISH = 0; // arg: channel
+const EV_BROKER_IN = 1; // word1: message (Redis: the PUBLISH reaches Redis)
+const EV_SERVER_IN = 2; // arg: server; word1: message — a server's consumer receives it
+const EV_DELIVER = 3; // word1: slab — a frame reaches a client
+const EV_ACK = 4; // word1: slab — the client's ack reaches the server
+const EV_ATTEMPT = 5; // arg: user — a connection attempt
+const EV_CONNECTED = 6; // arg: user; word1: connection id
+const EV_DETECT = 7; // arg: user; word1: connection id — the client notices the loss
+const EV_FAULT = 8; // arg: fault index
+const EV_RECOVER = 9; // arg: fault index
+const EV_HEALTH = 10; // the load balancer's health checks
+const EV_POLL = 11; // arg: server — direct polling of the data source
+const EV_COMMIT = 12; // arg: server — Kafka consumer offset commit
+const EV_FLUSH = 13; // arg: partition — Kafka producer batch flush (linger)
+const EV_SAMPLE = 14;
+const EV_DRAIN_END = 15; // arg: server — graceful shutdown force-closes what is left
+const KIND_BITS = 4;
+const KIND_MASK = (1 << KIND_BITS) - 1;
+
+/** Redis drops a slow subscriber; the server resubscribes after this. */
+const RESUBSCRIBE_US = 1_000_000;
+/** A Kafka producer retries a failed batch after this. */
+const PRODUCER_RETRY_US = 100_000;
+/** A connection attempt to a dead server fails after this (connect timeout). */
+const CONNECT_TIMEOUT_US = 3_000_000;
+/** Users join over at least this window at the start (longer when accepts are the bottleneck). */
+const START_SPREAD_MIN_US = 1_000_000;
+/** Bucket width for the reconnect-storm measurements. */
+const STORM_BUCKET_US = 100_000;
+const TRACED_MESSAGES_PER_SEC = 25;
+
+// Trace node indexes: source, broker, lb, then servers, then their user groups.
+const NODE_SOURCE = 0;
+const NODE_BROKER = 1;
+
+export class ClusterSimulation implements Simulation {
+  readonly durationUs: number;
+  private readonly sc: ClusterScenario;
+  private readonly t: ClusterScenario['topology'];
+  private readonly queue = new EventQueue(4096);
+  private readonly hasher = new TraceHasher();
+  private readonly trace = new TraceRing();
+  private readonly series: SeriesRecorder;
+  private readonly rng: Rng;
+  private readonly netRng: Rng;
+  private readonly sourceRng: Rng;
+  private readonly jitterRng: Rng;
+  private readonly payloadBytes: Sampler;
+  private readonly balancer: Balancer;
+  private readonly e2eHist = new LatencyHistogram();
+  private readonly hop2Hist = new LatencyHistogram();
+  private readonly hop1Hist = new LatencyHistogram();
+  private readonly intervalHist = new LatencyHistogram();
+  private readonly nodeIds: string[];
+  private readonly traceEvery: number;
+
+  // Fleet.
+  private readonly maxServers: number;
+  private serverCount: number;
+  private readonly alive: Uint8Array;
+  private readonly draining: Uint8Array;
+  private readonly serverEpoch: Int32Array;
+  private readonly conns: Int32Array;
+  private readonly acceptFreeUs: Float64Array;
+  private readonly cpus: CpuPool[];
+  private readonly healthFails: Int32Array;
+  private readonly brokerLinkDownUntilUs: Float64Array;
+  private lbUp = true;
+
+  // Users.
+  private readonly users: number;
+  private readonly channels: number;
+  private readonly userChannel: Int32Array;
+  private readonly connServer: Int32Array;
+  private readonly connId: Int32Array;
+  private readonly online: Uint8Array;
+  private readonly attempt: Int32Array;
+  private readonly cookie: Int32Array;
+  private readonly recv: Int32Array;
+  private readonly acked: Int32Array;
+  private readonly epochSeen: Int32Array;
+  private readonly historyServer: Int32Array;
+  private readonly disconnectedAtUs: Float64Array;
+  /** Arrival of the last frame on the user's connection: TCP keeps frames in order. */
+  private readonly lastFrameUs: Float64Array;
+  private readonly firstAttemptDue: Uint8Array;
+  private readonly memberHead: Int32Array;
+  private readonly memberNext: Int32Array;
+  private readonly memberPrev: Int32Array;
+
+  // Broker and messages.
+  private brokerUp = true;
+  private brokerEpoch = 0;
+  private readonly latestSeq: Int32Array;
+  /** Users of each channel who have connected at least once (updates are owed to them). */
+  private readonly startedUsers: Int32Array;
+  /** Highest sequence number each server has received per channel (server × channel). */
+  private readonly serverSeq: Int32Array;
+  private readonly channelLog: number[][];
+  private readonly partitions: number;
+  private readonly partLog: number[][];
+  private readonly batch: number[][];
+  private readonly flushScheduled: Uint8Array;
+  private readonly consumed: Int32Array;
+  private readonly committed: Int32Array;
+  private readonly dbLog: number[] = [];
+  private readonly dbCursor: Int32Array;
+  private readonly producerSeq: Int32Array;
+  private msgChannel = new Int32Array(1024);
+  private msgSeq = new Int32Array(1024);
+  private msgCreatedUs = new Float64Array(1024);
+  private msgBytes = new Int32Array(1024);
+  private msgProducer = new Int32Array(1024);
+  private messages = 0;
+
+  // In-flight frames to clients (a slab: event word1 points into it).
+  private slabUser = new Int32Array(1024);
+  private slabMsg = new Int32Array(1024);
+  private slabConn = new Int32Array(1024);
+  private slabRecovered = new Uint8Array(1024);
+  private slabSentUs = new Float64Array(1024);
+  private slabFree: number[] = [];
+  private slabTop = 0;
+
+  // Counters.
+  private nowUsValue = 0;
+  private eventCount = 0;
+  private flow: FlowCounts = {
+    produced: 0,
+    fanout: 0,
+    delivered: 0,
+    dropped: 0,
+    duplicated: 0,
+    outOfOrder: 0,
+    inFlight: 0,
+  };
+  private recovered = 0;
+  private resynced = 0;
+  private stale = 0;
+  private suppressed = 0;
+  private lostAtBroker = 0;
+  private subscriberDisconnects = 0;
+  private sourceRequests = 0;
+  private attempts = 0;
+  private failedAttempts = 0;
+  private rejectedConnections = 0;
+  private readonly faults: FaultRecord[];
+  private readonly firstAttemptsUs: number[] = [];
+  private lastReconnectUs = 0;
+  private disconnectedNow = 0;
+  private deliveryLog: DeliveryRecord[] | null = null;
+  private readonly connectionRows: number[][] = [];
+  private hop2Bytes = 0;
+  private hop1Bytes = 0;
+
+  constructor(
+    private readonly run: RunSpec,
+    sc: ClusterScenario,
+  ) {
+    this.sc = sc;
+    const t = sc.topology;
+    this.t = t;
+    this.durationUs = Math.round(sc.durationS * 1e6);
+    const root = new Rng(run.seed);
+    this.rng = root;
+    this.netRng = root.fork('network');
+    this.sourceRng = root.fork('source');
+    this.jitterRng = root.fork('backoff');
+    this.payloadBytes = sampler(sc.workload.payloadBytes, root.fork('payload'));
+    const scaleOuts = t.faults.filter((f) => f.kind === 'scale-out').length;
+    for (const f of t.faults)
+      if (
+        (f.kind === 'server-crash' || f.kind === 'graceful-shutdown') &&
+        f.target >= t.servers + scaleOuts
+      )
+        throw new ScenarioError(
+          'faults',
+          `${f.kind} at ${f.atS} s targets server ${f.target}, but there are ${t.servers}`,
+        );
+    this.maxServers = t.servers + scaleOuts;
+    this.serverCount = t.servers;
+    const S = this.maxServers;
+    this.alive = new Uint8Array(S);
+    this.alive.fill(1, 0, t.servers);
+    this.draining = new Uint8Array(S);
+    this.serverEpoch = new Int32Array(S);
+    this.conns = new Int32Array(S);
+    this.acceptFreeUs = new Float64Array(S);
+    this.cpus = Array.from({ length: S }, () => new CpuPool(t.server.cores));
+    this.healthFails = new Int32Array(S);
+    this.brokerLinkDownUntilUs = new Float64Array(S);
+    this.balancer = new Balancer(
+      t.loadBalancer.strategy,
+      t.loadBalancer.virtualNodes,
+      root.fork('balancer'),
+    );
+    this.balancer.setHealthy(Array.from({ length: t.servers }, (_, s) => s));
+
+    this.users = t.users;
+    this.channels = t.channels;
+    const U = t.users;
+    const subs = root.fork('subscriptions');
+    this.userChannel = Int32Array.from({ length: U }, () => subs.int(t.channels));
+    this.connServer = new Int32Array(U).fill(-1);
+    this.connId = new Int32Array(U);
+    this.online = new Uint8Array(U);
+    this.attempt = new Int32Array(U);
+    this.cookie = new Int32Array(U).fill(-1);
+    this.recv = new Int32Array(U).fill(-2);
+    this.acked = new Int32Array(U).fill(-1);
+    this.epochSeen = new Int32Array(U);
+    this.historyServer = new Int32Array(U).fill(-1);
+    this.disconnectedAtUs = new Float64Array(U);
+    this.lastFrameUs = new Float64Array(U);
+    this.firstAttemptDue = new Uint8Array(U);
+    this.memberHead = new Int32Array(S * t.channels).fill(-1);
+    this.memberNext = new Int32Array(U).fill(-1);
+    this.memberPrev = new Int32Array(U).fill(-1);
+
+    this.latestSeq = new Int32Array(t.channels);
+    this.startedUsers = new Int32Array(t.channels);
+    this.serverSeq = new Int32Array(S * t.channels).fill(-1);
+    this.channelLog = Array.from({ length: t.channels }, () => []);
+    this.partitions = t.broker.partitions;
+    this.partLog = Array.from({ length: this.partitions }, () => []);
+    this.batch = Array.from({ length: this.partitions }, () => []);
+    this.flushScheduled = new Uint8Array(this.partitions);
+    this.consumed = new Int32Array(S * this.partitions);
+    this.committed = new Int32Array(S * this.partitions);
+    this.dbCursor = new Int32Array(S);
+    this.producerSeq = new Int32Array(t.sources);
+
+    this.nodeIds = ['source', 'broker'];
+    for (let s = 0; s < S; s++) this.nodeIds.push(`server-${s}`);
+    for (let s = 0; s < S; s++) this.nodeIds.push(`users-${s}`);
+    this.series = new SeriesRecorder(
+      sampleIntervalUs(sc.sampleIntervalMs, this.durationUs),
+      this.durationUs,
+      S,
+    );
+    this.traceEvery = Math.max(
+      1,
+      Math.round((sc.workload.ratePerChannelPerSec * t.channels) / TRACED_MESSAGES_PER_SEC),
+    );
+    this.faults = t.faults.map((f) => ({
+      kind: f.kind,
+      atS: f.atS,
+      target: f.target,
+      hit: 0,
+      recoveredAtS: null,
+    }));
+    this.start();
+  }
+
+  // ---- Set-up and the loop.
+
+  private start(): void {
+    const q = this.queue;
+    const startRng = this.rng.fork('start');
+    // Spread the first connections so the fleet's accept rate can take them.
+    const spreadUs = Math.max(
+      START_SPREAD_MIN_US,
+      (1.2e6 * this.users) / this.t.server.acceptPerSec,
+    );
+    for (let u = 0; u < this.users; u++)
+      q.push(Math.round(startRng.float() * spreadUs), (u << KIND_BITS) | EV_ATTEMPT, 0);
+    const meanGapUs = 1e6 / this.sc.workload.ratePerChannelPerSec;
+    for (let c = 0; c < this.channels; c++) this.schedulePublish(c, 0, meanGapUs);
+    this.sc.topology.faults.forEach((f, i) => {
+      const at = Math.round(f.atS * 1e6);
+      if (at <= this.durationUs) q.push(at, (i << KIND_BITS) | EV_FAULT, 0);
+    });
+    q.push(Math.round(this.t.loadBalancer.healthCheckIntervalS * 1e6), EV_HEALTH, 0);
+    const b = this.t.broker;
+    for (let s = 0; s < this.serverCount; s++) {
+      if (b.kind === 'direct')
+        q.push(
+          Math.round(this.netRng.float() * b.pollIntervalMs * 1000),
+          (s << KIND_BITS) | EV_POLL,
+          0,
+        );
+      if (b.kind === 'kafka')
+        q.push(Math.round(b.commitIntervalMs * 1000), (s << KIND_BITS) | EV_COMMIT, 0);
+    }
+    q.push(Math.min(this.series.intervalUs, this.durationUs), EV_SAMPLE, 0);
+  }
+
+  private schedulePublish(c: number, now: number, meanGapUs: number): void {
+    const at = Math.max(
+      now + 1,
+      Math.round(now - meanGapUs * Math.log(1 - this.sourceRng.float())),
+    );
+    if (at <= this.durationUs) this.queue.push(at, (c << KIND_BITS) | EV_PUBLISH, 0);
+  }
+
+  get nowUs(): number {
+    return this.nowUsValue;
+  }
+
+  get events(): number {
+    return this.eventCount;
+  }
+
+  get done(): boolean {
+    return this.nowUsValue >= this.durationUs && this.queue.peekTime() > this.durationUs;
+  }
+
+  runUntil(untilUs: number, maxEvents = Infinity): number {
+    const limit = Math.min(untilUs, this.durationUs);
+    let k = 0;
+    while (k < maxEvents && this.queue.peekTime() <= limit) {
+      this.dispatch();
+      k++;
+    }
+    if (this.queue.peekTime() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
+    return k;
+  }
+
+  step(): boolean {
+    if (this.queue.peekTime() > this.durationUs) {
+      this.nowUsValue = this.durationUs;
+      return false;
+    }
+    this.dispatch();
+    return true;
+  }
+
+  private dispatch(): void {
+    const q = this.queue;
+    q.pop();
+    const now = q.time;
+    this.nowUsValue = now;
+    this.eventCount++;
+    this.hasher.addEvent(now, q.word0, q.word1);
+    const arg = q.word0 >>> KIND_BITS;
+    const w1 = q.word1;
+    switch (q.word0 & KIND_MASK) {
+      case EV_PUBLISH:
+        return this.onPublish(now, arg);
+      case EV_BROKER_IN:
+        return this.onRedisIn(now, w1);
+      case EV_SERVER_IN:
+        return this.onServerIn(now, arg, w1);
+      case EV_DELIVER:
+        return this.onDeliver(now, w1);
+      case EV_ACK:
+        return this.onAck(w1);
+      case EV_ATTEMPT:
+        return this.onAttempt(now, arg);
+      case EV_CONNECTED:
+        return this.onConnected(now, arg, w1);
+      case EV_DETECT:
+        return this.onDetect(now, arg, w1);
+      case EV_FAULT:
+        return this.onFault(now, arg);
+      case EV_RECOVER:
+        return this.onRecover(now, arg);
+      case EV_HEALTH:
+        return this.onHealth(now);
+      case EV_POLL:
+        return this.onPoll(now, arg);
+      case EV_COMMIT:
+        return this.onCommit(now, arg);
+      case EV_FLUSH:
+        return this.onFlush(now, arg);
+      case EV_SAMPLE:
+        return this.onSample(now);
+      case EV_DRAIN_END:
+        return this.onDrainEnd(now, arg);
+    }
+  }
+
+  // ---- Network.
+
+  private oneWayUs(): number {
+    const base = (this.t.network.rttMs * 1000) / 2;
+    const j = this.t.network.jitterShare;
+    return base + (j > 0 ? -j * base * Math.log(1 - this.netRng.float()) : 0);
+  }
+
+  private brokerUs(): number {
+    return this.t.broker.latencyMs * 1000;
+  }
+
+  // ---- Hop 2: publish and distribute.
+
+  private onPublish(now: number, c: number): void {
+    this.schedulePublish(c, now, 1e6 / this.sc.workload.ratePerChannelPerSec);
+    const id = this.newMessage(now, c);
+    this.flow.produced++;
+    // A broker outage hits every message published while it lasts (lost, buffered or delayed).
+    if (!this.brokerUp) this.faultHit('broker-down', 1);
+    this.hop2Bytes += this.msgBytes[id];
+    if (this.traced(id))
+      this.trace.write(TRACE_PUBLISH, now, now + this.brokerUs(), NODE_SOURCE, NODE_BROKER, id, -1);
+    switch (this.t.broker.kind) {
+      case 'redis':
+        this.queue.push(Math.round(now + this.brokerUs()), EV_BROKER_IN, id);
+        return;
+      case 'kafka': {
+        const p = c % this.partitions;
+        this.batch[p].push(id);
+        if (!this.flushScheduled[p]) {
+          this.flushScheduled[p] = 1;
+          this.queue.push(
+            Math.round(now + this.t.broker.lingerMs * 1000),
+            (p << KIND_BITS) | EV_FLUSH,
+            0,
+          );
+        }
+        return;
+      }
+      case 'direct':
+        // The data source stores it; servers find it on their next poll.
+        this.assignSeq(id);
+        this.dbLog.push(id);
+        return;
+    }
+  }
+
+  /** Gives a message its place in its channel's sequence: from here on it is owed to every user. */
+  private assignSeq(id: number): void {
+    const c = this.msgChannel[id];
+    this.msgSeq[id] = this.latestSeq[c]++;
+    this.channelLog[c].push(id);
+    this.flow.fanout += this.startedUsers[c];
+  }
+
+  /** A message the broker never accepted: owed to everyone, delivered to no one. */
+  private loseAtBroker(id: number): void {
+    const owed = this.startedUsers[this.msgChannel[id]];
+    this.lostAtBroker++;
+    this.flow.fanout += owed;
+    this.flow.dropped += owed;
+  }
+
+  /** Redis PUBLISH: at most once, to the servers subscribed right now. */
+  private onRedisIn(now: number, id: number): void {
+    if (!this.brokerUp) return this.loseAtBroker(id);
+    this.assignSeq(id);
+    const at = Math.round(now + this.brokerUs());
+    for (let s = 0; s < this.serverCount; s++) {
+      if (!this.alive[s] || this.brokerLinkDownUntilUs[s] > now) continue;
+      if (this.memberHead[s * this.channels + this.msgChannel[id]] < 0) continue;
+      this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
+      if (this.traced(id)) this.trace.write(TRACE_HOP2, now, at, NODE_BROKER, 2 + s, id, -1);
+    }
+  }
+
+  /** Kafka: the producer's batch for a partition goes out after the linger time. */
+  private onFlush(now: number, p: number): void {
+    this.flushScheduled[p] = 0;
+    const ids = this.batch[p];
+    if (ids.length === 0) return;
+    if (!this.brokerUp) {
+      if (this.t.broker.acks === '0') {
+        // Fire and forget: the producer never learns the batch was lost.
+        for (const id of ids) this.loseAtBroker(id);
+        this.batch[p] = [];
+        return;
+      }
+      this.flushScheduled[p] = 1;
+      this.queue.push(now + PRODUCER_RETRY_US, (p << KIND_BITS) | EV_FLUSH, 0);
+      return;
+    }
+    this.batch[p] = [];
+    // Visible to consumers once replicated to the in-sync replicas (the high watermark).
+    const replicated = this.t.broker.replicationFactor > 1 ? 2 * this.brokerUs() : this.brokerUs();
+    const visible = Math.round(now + replicated);
+    for (const id of ids) {
+      this.assignSeq(id);
+      this.partLog[p].push(id);
+    }
+    for (let s = 0; s < this.serverCount; s++) this.consume(s, p, visible);
+  }
+
+  /** A Kafka consumer (one per server, its own group) reads partition p up to its end. */
+  private consume(s: number, p: number, fromUs: number): void {
+    if (!this.alive[s] || !this.brokerUp) return;
+    const log = this.partLog[p];
+    const k = s * this.partitions + p;
+    const retentionUs = this.t.broker.retentionS * 1e6;
+    const at = Math.round(fromUs + this.brokerUs());
+    for (let off = this.consumed[k]; off < log.length; off++) {
+      const id = log[off];
+      // Past retention the records are gone: the consumer's offset resets past them.
+      if (this.msgCreatedUs[id] < fromUs - retentionUs) continue;
+      this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
+      if (this.traced(id)) this.trace.write(TRACE_HOP2, fromUs, at, NODE_BROKER, 2 + s, id, -1);
+    }
+    this.consumed[k] = log.length;
+  }
+
+  private onCommit(now: number, s: number): void {
+    if (this.alive[s])
+      for (let p = 0; p < this.partitions; p++)
+        this.committed[s * this.partitions + p] = this.consumed[s * this.partitions + p];
+    const next = Math.round(now + this.t.broker.commitIntervalMs * 1000);
+    if (next <= this.durationUs) this.queue.push(next, (s << KIND_BITS) | EV_COMMIT, 0);
+  }
+
+  /** Direct polling: the server asks the data source for everything after its cursor. */
+  private onPoll(now: number, s: number): void {
+    const next = Math.round(now + this.t.broker.pollIntervalMs * 1000);
+    if (next <= this.durationUs) this.queue.push(next, (s << KIND_BITS) | EV_POLL, 0);
+    if (!this.alive[s] || !this.brokerUp) return;
+    this.sourceRequests++;
+    const at = Math.round(now + 2 * this.brokerUs());
+    for (let i = this.dbCursor[s]; i < this.dbLog.length; i++) {
+      const id = this.dbLog[i];
+      this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
+      if (this.traced(id)) this.trace.write(TRACE_HOP2, now, at, NODE_BROKER, 2 + s, id, -1);
+    }
+    this.dbCursor[s] = this.dbLog.length;
+  }
+
+  /** A server has the message: it writes it to each local subscriber's connection. */
+  private onServerIn(now: number, s: number, id: number): void {
+    if (!this.alive[s]) return;
+    const c = this.msgChannel[id];
+    this.hop2Hist.record(now - this.msgCreatedUs[id]);
+    const k = s * this.channels + c;
+    if (this.msgSeq[id] > this.serverSeq[k]) this.serverSeq[k] = this.msgSeq[id];
+    if (this.t.broker.kind === 'redis' && this.slowSubscriber(now, s, id)) return;
+    for (let u = this.memberHead[s * this.channels + c]; u >= 0; u = this.memberNext[u])
+      this.send(now, u, id, false);
+  }
+
+  /** Redis disconnects a subscriber whose output buffer would pass the limit (it then misses messages). */
+  private slowSubscriber(now: number, s: number, id: number): boolean {
+    const cost = this.t.server.cpuPerSendUs;
+    const backlogSends = cost > 0 ? this.cpus[s].backlogUs(now) / cost : 0;
+    if (backlogSends * this.msgBytes[id] <= this.t.broker.outputBufferKB * 1024) return false;
+    this.brokerLinkDownUntilUs[s] = now + RESUBSCRIBE_US;
+    this.subscriberDisconnects++;
+    return true;
+  }
+
+  // ---- Hop 1: frames to clients, acks, and what the client does with them.
+
+  private send(now: number, u: number, id: number, recovered: boolean): void {
+    const s = this.connServer[u];
+    const sent = this.cpus[s].run(now, this.t.server.cpuPerSendUs);
+    const slab = this.slabAlloc();
+    this.slabUser[slab] = u;
+    this.slabMsg[slab] = id;
+    this.slabConn[slab] = this.connId[u];
+    this.slabRecovered[slab] = recovered ? 1 : 0;
+    this.slabSentUs[slab] = now;
+    let at = Math.round(sent + this.oneWayUs());
+    if (at < this.lastFrameUs[u]) at = this.lastFrameUs[u];
+    this.lastFrameUs[u] = at;
+    this.hop1Bytes += this.msgBytes[id];
+    this.queue.push(at, EV_DELIVER, slab);
+    if (this.traced(id) && u % 53 === 0)
+      this.trace.write(TRACE_HOP1, now, at, 2 + s, 2 + this.maxServers + s, id, u);
+  }
+
+  private connectionAlive(u: number, conn: number): boolean {
+    return this.online[u] === 1 && this.connId[u] === conn && this.alive[this.connServer[u]] === 1;
+  }
+
+  private onDeliver(now: number, slab: number): void {
+    const u = this.slabUser[slab];
+    const id = this.slabMsg[slab];
+    const conn = this.slabConn[slab];
+    const recovered = this.slabRecovered[slab] === 1;
+    if (!this.connectionAlive(u, conn)) {
+      // Lost in transit with its connection; resume or a gap fetch may bring it back.
+      this.slabFreeAt(slab);
+      if (this.traced(id))
+        this.trace.write(
+          TRACE_DROP,
+          now,
+          now,
+          2 + Math.max(0, this.connServer[u]),
+          2 + this.maxServers + Math.max(0, this.connServer[u]),
+          id,
+          u,
+        );
+      return;
+    }
+    this.hop1Hist.record(now - this.slabSentUs[slab]);
+    this.apply(now, u, id, recovered);
+    if (this.t.delivery.guarantee !== 'at-most-once') {
+      this.queue.push(Math.round(now + this.oneWayUs()), EV_ACK, slab);
+      return;
+    }
+    this.slabFreeAt(slab);
+  }
+
+  private onAck(slab: number): void {
+    const u = this.slabUser[slab];
+    if (this.connectionAlive(u, this.slabConn[slab])) {
+      const seq = this.msgSeq[this.slabMsg[slab]];
+      if (seq > this.acked[u]) this.acked[u] = seq;
+    }
+    this.slabFreeAt(slab);
+  }
+
+  /** The client applies an update: in order, once; a gap triggers a fetch of the missing range. */
+  private apply(now: number, u: number, id: number, recovered: boolean): void {
+    const seq = this.msgSeq[id];
+    const r = this.recv[u];
+    if (seq <= r) {
+      if (this.t.delivery.guarantee === 'exactly-once') this.suppressed++;
+      else this.flow.duplicated++;
+      this.hasher.add(u);
+      return;
+    }
+    if (seq > r + 1) this.fillGap(now, u, r + 1, seq - 1);
+    this.accept(now, u, id, recovered);
+  }
+
+  private accept(now: number, u: number, id: number, recovered: boolean): void {
+    const seq = this.msgSeq[id];
+    this.recv[u] = seq;
+    this.flow.delivered++;
+    if (recovered) this.recovered++;
+    const age = now - this.msgCreatedUs[id];
+    if (age > this.t.delivery.staleAfterS * 1e6) this.stale++;
+    this.e2eHist.record(age);
+    this.intervalHist.record(age);
+    this.series.delivered[this.series.bucket(now)]++;
+    this.deliveryLog?.push({
+      client: u,
+      channel: this.msgChannel[id],
+      seq,
+      createdUs: this.msgCreatedUs[id],
+      arrivalUs: now,
+      recovered,
+    });
+    this.hasher.add(u);
+    this.hasher.add(seq);
+  }
+
+  /** Whether the missing range can be replayed for this user from history (window and epoch). */
+  private replayable(now: number, u: number, fromSeq: number): boolean {
+    const d = this.t.delivery;
+    if (d.history === 'none') return false;
+    const c = this.userChannel[u];
+    if (fromSeq >= this.latestSeq[c]) return true;
+    const oldest = this.channelLog[c][fromSeq];
+    if (now - this.msgCreatedUs[oldest] > d.recoveryWindowS * 1e6) return false;
+    if (d.history === 'broker') return this.brokerUp && this.epochSeen[u] === this.brokerEpoch;
+    const s = this.connServer[u];
+    return s === this.historyServer[u] && this.epochSeen[u] === this.serverEpoch[s];
+  }
+
+  /** A gap seen in the stream: fetch what is missing, or give it up. */
+  private fillGap(now: number, u: number, from: number, to: number): void {
+    const c = this.userChannel[u];
+    if (this.replayable(now, u, from)) {
+      for (let q = from; q <= to; q++) this.accept(now, u, this.channelLog[c][q], true);
+      return;
+    }
+    this.flow.dropped += to - from + 1;
+    this.recv[u] = to;
+  }
+
+  // ---- Connections: attempts, accept queues, detection, resume.
+
+  private onAttempt(now: number, u: number): void {
+    this.attempts++;
+    if (this.firstAttemptDue[u]) {
+      this.firstAttemptDue[u] = 0;
+      this.firstAttemptsUs.push(now);
+    }
+    if (!this.lbUp) return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
+    const ip = Math.floor(u / this.t.loadBalancer.usersPerIp);
+    const s = this.balancer.route(u, ip, this.cookie[u], this.conns);
+    if (s < 0) return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
+    if (!this.alive[s] || this.draining[s])
+      return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
+    if (this.conns[s] >= this.t.server.maxConnections) {
+      this.rejectedConnections++;
+      return this.retryLater(now, u, now + this.t.network.rttMs * 1000);
+    }
+    // The TLS handshake and auth wait in the server's accept queue (fleet-wide acceptPerSec).
+    const arrive = now + (this.t.network.rttMs * 1000) / 2;
+    const perServer = this.t.server.acceptPerSec / Math.max(1, this.aliveServers());
+    const start = Math.max(arrive, this.acceptFreeUs[s]);
+    if (start - arrive > this.t.server.acceptTimeoutMs * 1000)
+      return this.retryLater(now, u, arrive + this.t.server.acceptTimeoutMs * 1000);
+    this.acceptFreeUs[s] = start + 1e6 / perServer;
+    this.conns[s]++;
+    this.connId[u]++;
+    this.connServer[u] = s;
+    const ready = Math.round(start + 1e6 / perServer + this.t.network.rttMs * 1000);
+    this.queue.push(ready, (u << KIND_BITS) | EV_CONNECTED, this.connId[u]);
+  }
+
+  private retryLater(now: number, u: number, failedAtUs: number): void {
+    this.failedAttempts++;
+    const c = this.t.connection;
+    const delay = backoffUs(
+      this.attempt[u]++,
+      c.backoffBaseS,
+      c.backoffCapS,
+      c.jitter,
+      this.jitterRng,
+    );
+    const at = Math.round(Math.max(now + 1, failedAtUs) + delay);
+    if (at <= this.durationUs) this.queue.push(at, (u << KIND_BITS) | EV_ATTEMPT, 0);
+  }
+
+  private onConnected(now: number, u: number, conn: number): void {
+    if (conn !== this.connId[u]) return;
+    const s = this.connServer[u];
+    if (!this.alive[s]) {
+      this.conns[s] = Math.max(0, this.conns[s] - 1);
+      return this.retryLater(now, u, now);
+    }
+    this.online[u] = 1;
+    this.attempt[u] = 0;
+    this.cookie[u] = s;
+    this.join(u, s);
+    if (this.disconnectedAtUs[u] > 0) {
+      this.disconnectedNow--;
+      this.lastReconnectUs = now;
+    }
+    const c = this.userChannel[u];
+    if (this.recv[u] === -2) {
+      // First connection: the user starts from the state its server has; what the server has
+      // yet to receive (still in hop 2, or waiting for the next poll) is owed from here on.
+      const latest = this.latestSeq[c] - 1;
+      const atServer = this.serverSeq[s * this.channels + c];
+      // Kafka and direct servers read every channel; a Redis server only those it subscribes to.
+      const subscribed = this.t.broker.kind !== 'redis' || this.memberNext[u] >= 0;
+      const start = subscribed ? Math.min(atServer, latest) : latest;
+      this.startedUsers[c]++;
+      this.flow.fanout += latest - start;
+      this.recv[u] = start;
+      this.acked[u] = start;
+    } else {
+      this.resume(now, u);
+    }
+    this.epochSeen[u] =
+      this.t.delivery.history === 'server' ? this.serverEpoch[s] : this.brokerEpoch;
+    this.historyServer[u] = s;
+  }
+
+  /**
+   * Back after a disconnect. At least once: the server resends from the last ack (duplicates
+   * are possible). At most once: the client asks from its own offset. Either needs history inside
+   * the recovery window and the same epoch; otherwise the client reloads the state (resync).
+   */
+  private resume(now: number, u: number): void {
+    const c = this.userChannel[u];
+    const latest = this.latestSeq[c] - 1;
+    const from =
+      this.t.delivery.guarantee === 'at-most-once' ? this.recv[u] + 1 : this.acked[u] + 1;
+    if (from > latest) return;
+    if (this.replayable(now, u, Math.min(from, this.recv[u] + 1))) {
+      for (let q = from; q <= latest; q++) this.send(now, u, this.channelLog[c][q], true);
+      return;
+    }
+    const missed = latest - this.recv[u];
+    if (missed > 0) {
+      // With no history at all, what was missed is simply gone; with history out of reach
+      // (window exceeded, epoch changed) the client reloads the current state instead.
+      if (this.t.delivery.history === 'none') this.flow.dropped += missed;
+      else this.resynced += missed;
+      this.recv[u] = latest;
+    }
+    this.acked[u] = latest;
+  }
+
+  private join(u: number, s: number): void {
+    const k = s * this.channels + this.userChannel[u];
+    const head = this.memberHead[k];
+    this.memberNext[u] = head;
+    this.memberPrev[u] = -1;
+    if (head >= 0) this.memberPrev[head] = u;
+    this.memberHead[k] = u;
+  }
+
+  private leave(u: number, s: number): void {
+    const k = s * this.channels + this.userChannel[u];
+    const prev = this.memberPrev[u];
+    const next = this.memberNext[u];
+    if (prev >= 0) this.memberNext[prev] = next;
+    else if (this.memberHead[k] === u) this.memberHead[k] = next;
+    if (next >= 0) this.memberPrev[next] = prev;
+    this.memberNext[u] = -1;
+    this.memberPrev[u] = -1;
+  }
+
+  /** The server side of a connection ends now; the client notices after `detectUs`. */
+  private dropConnection(now: number, u: number, detectUs: number): void {
+    const s = this.connServer[u];
+    if (this.online[u]) this.leave(u, s);
+    this.online[u] = 0;
+    this.conns[s] = Math.max(0, this.conns[s] - 1);
+    this.disconnectedAtUs[u] = now;
+    this.disconnectedNow++;
+    this.queue.push(Math.round(now + detectUs), (u << KIND_BITS) | EV_DETECT, this.connId[u]);
+  }
+
+  private onDetect(now: number, u: number, conn: number): void {
+    if (conn !== this.connId[u] || this.online[u]) return;
+    this.firstAttemptDue[u] = 1;
+    const c = this.t.connection;
+    const delay = backoffUs(
+      this.attempt[u]++,
+      c.backoffBaseS,
+      c.backoffCapS,
+      c.jitter,
+      this.jitterRng,
+    );
+    const at = Math.round(now + delay);
+    if (at <= this.durationUs) this.queue.push(at, (u << KIND_BITS) | EV_ATTEMPT, 0);
+  }
+
+  /** A silent death is noticed by the missing heartbeat: between timeout − interval and timeout. */
+  private silentDetectUs(): number {
+    const c = this.t.connection;
+    return (c.timeoutS - c.heartbeatS * this.netRng.float()) * 1e6;
+  }
+
+  // ---- Faults.
+
+  private faultHit(kind: string, n: number): void {
+    // Broker outages count what they hit while they last.
+    for (let i = this.faults.length - 1; i >= 0; i--) {
+      const f = this.faults[i];
+      if (f.kind === kind && f.atS * 1e6 <= this.nowUsValue && f.recoveredAtS === null) {
+        f.hit += n;
+        return;
+      }
+    }
+  }
+
+  private onFault(now: number, i: number): void {
+    const f: Fault = this.t.faults[i];
+    const rec = this.faults[i];
+    if (
+      f.forS > 0 &&
+      f.kind !== 'mass-disconnect' &&
+      f.kind !== 'scale-out' &&
+      f.kind !== 'graceful-shutdown'
+    )
+      this.queue.push(Math.round(now + f.forS * 1e6), (i << KIND_BITS) | EV_RECOVER, 0);
+    switch (f.kind) {
+      case 'server-crash':
+        rec.hit = this.crash(now, f.target, f.loseState);
+        return;
+      case 'broker-down':
+        this.brokerUp = false;
+        // Redis keeps nothing on disk here: its history (and epoch) is gone when it comes back.
+        if (this.t.broker.kind === 'redis') this.brokerEpoch++;
+        return;
+      case 'lb-down':
+        this.lbUp = false;
+        rec.hit = this.disconnectAll(now, 1, false);
+        return;
+      case 'mass-disconnect':
+        rec.hit = this.disconnectAll(now, f.share, false);
+        return;
+      case 'graceful-shutdown':
+        rec.hit = this.gracefulShutdown(now, f.target);
+        return;
+      case 'scale-out':
+        rec.hit = this.scaleOut(now);
+        return;
+    }
+  }
+
+  private onRecover(now: number, i: number): void {
+    const f = this.t.faults[i];
+    this.faults[i].recoveredAtS = now / 1e6;
+    switch (f.kind) {
+      case 'server-crash':
+        return this.restart(now, f.target);
+      case 'broker-down':
+        this.brokerUp = true;
+        if (this.t.broker.kind === 'kafka')
+          for (let s = 0; s < this.serverCount; s++)
+            for (let p = 0; p < this.partitions; p++) this.consume(s, p, now);
+        return;
+      case 'lb-down':
+        this.lbUp = true;
+        return;
+    }
+  }
+
+  private crash(now: number, s: number, loseState: boolean): number {
+    if (!this.alive[s]) return 0;
+    this.alive[s] = 0;
+    if (loseState) this.serverEpoch[s]++;
+    let hit = 0;
+    for (let u = 0; u < this.users; u++)
+      if (this.online[u] && this.connServer[u] === s) {
+        this.dropConnection(now, u, this.silentDetectUs());
+        hit++;
+      }
+    this.conns[s] = 0;
+    // Kafka: the consumer will restart from its last committed offset.
+    for (let p = 0; p < this.partitions; p++)
+      this.consumed[s * this.partitions + p] = this.committed[s * this.partitions + p];
+    if (loseState && this.t.broker.kind === 'direct') this.dbCursor[s] = this.dbLog.length;
+    return hit;
+  }
+
+  private restart(now: number, s: number): void {
+    if (this.alive[s]) return;
+    this.alive[s] = 1;
+    this.acceptFreeUs[s] = now;
+    if (this.t.broker.kind === 'kafka')
+      for (let p = 0; p < this.partitions; p++) this.consume(s, p, now);
+  }
+
+  private disconnectAll(now: number, share: number, _graceful: boolean): number {
+    let hit = 0;
+    const pick = this.rng.fork(`disconnect/${now}`);
+    for (let u = 0; u < this.users; u++)
+      if (this.online[u] && (share >= 1 || pick.float() < share)) {
+        this.dropConnection(now, u, 0);
+        hit++;
+      }
+    return hit;
+  }
+
+  /** The server asks its clients to reconnect elsewhere, drains, then force-closes the rest. */
+  private gracefulShutdown(now: number, s: number): number {
+    if (!this.alive[s]) return 0;
+    this.draining[s] = 1;
+    this.balancer.setHealthy(this.balancer.healthyServers.filter((x) => x !== s));
+    let hit = 0;
+    const spread = this.rng.fork(`drain/${s}`);
+    const drainUs = this.t.server.drainS * 1e6;
+    for (let u = 0; u < this.users; u++)
+      if (this.online[u] && this.connServer[u] === s) {
+        // Each client leaves at a random moment within the drain window (the server's hint).
+        this.dropConnection(now + 0, u, spread.float() * Math.min(drainUs, 5e6));
+        hit++;
+      }
+    this.queue.push(Math.round(now + drainUs), (s << KIND_BITS) | EV_DRAIN_END, 0);
+    return hit;
+  }
+
+  private onDrainEnd(_now: number, s: number): void {
+    this.alive[s] = 0;
+  }
+
+  private scaleOut(now: number): number {
+    const s = this.serverCount++;
+    this.alive[s] = 1;
+    this.acceptFreeUs[s] = now;
+    this.balancer.setHealthy([...this.balancer.healthyServers, s]);
+    // A new server starts from now: it owes its users nothing published before it existed.
+    for (let c = 0; c < this.channels; c++)
+      this.serverSeq[s * this.channels + c] = this.latestSeq[c] - 1;
+    if (this.t.broker.kind === 'direct') this.dbCursor[s] = this.dbLog.length;
+    if (this.t.broker.kind === 'kafka') {
+      for (let p = 0; p < this.partitions; p++)
+        this.consumed[s * this.partitions + p] = this.partLog[p].length;
+      this.queue.push(
+        Math.round(now + this.t.broker.commitIntervalMs * 1000),
+        (s << KIND_BITS) | EV_COMMIT,
+        0,
+      );
+    }
+    if (this.t.broker.kind === 'direct') this.queue.push(now + 1, (s << KIND_BITS) | EV_POLL, 0);
+    return 1;
+  }
+
+  /** Health checks: a server that fails `unhealthyThreshold` checks in a row leaves the rotation. */
+  private onHealth(now: number): void {
+    const lb = this.t.loadBalancer;
+    const healthy: number[] = [];
+    for (let s = 0; s < this.serverCount; s++) {
+      if (this.draining[s]) continue;
+      this.healthFails[s] = this.alive[s] ? 0 : this.healthFails[s] + 1;
+      const wasHealthy = this.balancer.healthyServers.includes(s);
+      if (this.alive[s] || (wasHealthy && this.healthFails[s] < lb.unhealthyThreshold))
+        healthy.push(s);
+    }
+    const before = this.balancer.healthyServers;
+    if (healthy.length !== before.length || healthy.some((s, k) => s !== before[k]))
+      this.balancer.setHealthy(healthy);
+    const next = Math.round(now + lb.healthCheckIntervalS * 1e6);
+    if (next <= this.durationUs) this.queue.push(next, EV_HEALTH, 0);
+  }
+
+  private aliveServers(): number {
+    let n = 0;
+    for (let s = 0; s < this.serverCount; s++) if (this.alive[s] && !this.draining[s]) n++;
+    return n;
+  }
+
+  // ---- Messages and slabs.
+
+  private traced(id: number): boolean {
+    return id % this.traceEvery === 0;
+  }
+
+  private newMessage(now: number, c: number): number {
+    if (this.messages === this.msgChannel.length) this.growMessages();
+    const id = this.messages++;
+    const producer = c % this.t.sources;
+    this.msgChannel[id] = c;
+    this.msgSeq[id] = -1;
+    this.msgCreatedUs[id] = now;
+    this.msgBytes[id] = Math.max(1, Math.round(this.payloadBytes()));
+    this.msgProducer[id] = producer;
+    this.producerSeq[producer]++;
+    return id;
+  }
+
+  private growMessages(): void {
+    const n = this.msgChannel.length * 2;
+    const g32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const g64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.msgChannel = g32(this.msgChannel);
+    this.msgSeq = g32(this.msgSeq);
+    this.msgBytes = g32(this.msgBytes);
+    this.msgProducer = g32(this.msgProducer);
+    this.msgCreatedUs = g64(this.msgCreatedUs);
+  }
+
+  private slabAlloc(): number {
+    const free = this.slabFree.pop();
+    if (free !== undefined) return free;
+    if (this.slabTop === this.slabUser.length) {
+      const n = this.slabUser.length * 2;
+      const g32 = (a: Int32Array) => {
+        const b = new Int32Array(n);
+        b.set(a);
+        return b;
+      };
+      this.slabUser = g32(this.slabUser);
+      this.slabMsg = g32(this.slabMsg);
+      this.slabConn = g32(this.slabConn);
+      const r = new Uint8Array(n);
+      r.set(this.slabRecovered);
+      this.slabRecovered = r;
+      const t = new Float64Array(n);
+      t.set(this.slabSentUs);
+      this.slabSentUs = t;
+    }
+    return this.slabTop++;
+  }
+
+  private slabFreeAt(slab: number): void {
+    this.slabFree.push(slab);
+  }
+
+  // ---- Sampling and views.
+
+  private onSample(now: number): void {
+    this.updateInFlight();
+    const h = this.intervalHist;
+    const queues = this.cpus.map((c) => {
+      const cost = this.t.server.cpuPerSendUs;
+      return cost > 0 ? Math.round(c.backlogUs(now) / cost) : 0;
+    });
+    this.series.close(
+      now,
+      {
+        p50: h.percentileUs(50),
+        p99: h.percentileUs(99),
+        max: h.percentileUs(100),
+        count: h.count,
+      },
+      this.flow.inFlight,
+      queues,
+      this.conns.subarray(0, Math.max(1, this.serverCount)),
+    );
+    this.connectionRows.push(Array.from(this.conns));
+    h.reset();
+    const next = Math.min(now + this.series.intervalUs, this.durationUs);
+    if (next > now) this.queue.push(next, EV_SAMPLE, 0);
+  }
+
+  /** Owed but not yet delivered, dropped or resynced: users behind their channel's latest. */
+  private updateInFlight(): void {
+    const f = this.flow;
+    f.inFlight = f.fanout - f.delivered - f.dropped - this.resynced;
+  }
+
+  private reconnectStats(): ClusterStats['reconnect'] {
+    const times = this.firstAttemptsUs;
+    if (times.length === 0)
+      return {
+        firstAttempts: 0,
+        firstAttemptPeakShare: 0,
+        peakToUniformRatio: 0,
+        allReconnectedAtS: null,
+      };
+    const counts = new Map<number, number>();
+    for (const t of times) {
+      const b = Math.floor(t / STORM_BUCKET_US);
+      counts.set(b, (counts.get(b) ?? 0) + 1);
+    }
+    let peak = 0;
+    for (const n of counts.values()) if (n > peak) peak = n;
+    // Uniform expectation: the first attempts spread evenly over the first backoff window.
+    const windowBuckets = Math.max(
+      1,
+      Math.round((this.t.connection.backoffBaseS * 1e6) / STORM_BUCKET_US),
+    );
+    return {
+      firstAttempts: times.length,
+      firstAttemptPeakShare: peak / times.length,
+      peakToUniformRatio: peak / (times.length / windowBuckets),
+      allReconnectedAtS: this.disconnectedNow === 0 ? this.lastReconnectUs / 1e6 : null,
+    };
+  }
+
+  private clusterStats(): ClusterStats {
+    const t = this.t;
+    const expected = this.flow.fanout;
+    return {
+      broker: t.broker.kind,
+      strategy: t.loadBalancer.strategy,
+      guarantee: t.delivery.guarantee,
+      lost: this.flow.dropped,
+      lostAtBroker: this.lostAtBroker,
+      recovered: this.recovered,
+      resynced: this.resynced,
+      stale: this.stale,
+      duplicatesSuppressed: this.suppressed,
+      reach: expected > 0 ? this.flow.delivered / expected : 1,
+      faults: this.faults.map((f) => ({ ...f })),
+      reconnect: this.reconnectStats(),
+      connectionsPerServer: Array.from(this.conns.subarray(0, this.serverCount)),
+      connectionsSeries: this.connectionRows.map((r) => r.slice(0, this.serverCount)),
+      remappedShareOnScaleOut: remappedShare(
+        t.loadBalancer.strategy,
+        Math.min(this.users, 20_000),
+        t.loadBalancer.usersPerIp,
+        t.servers,
+        t.loadBalancer.virtualNodes,
+        this.rng.fork('remap'),
+      ),
+      attempts: this.attempts,
+      failedAttempts: this.failedAttempts,
+      subscriberDisconnects: this.subscriberDisconnects,
+      sourceRequestsPerSec: this.nowUsValue > 0 ? this.sourceRequests / (this.nowUsValue / 1e6) : 0,
+      disconnected: this.disconnectedNow,
+    };
+  }
+
+  private linkStats(elapsedS: number): LinkStats[] {
+    const per = (b: number) => (elapsedS > 0 ? b / elapsedS : 0);
+    return [
+      {
+        id: 'source->broker',
+        hop: 'hop2',
+        from: 'source',
+        to: 'broker',
+        messages: this.flow.produced,
+        bytes: this.hop2Bytes,
+        bytesPerSec: per(this.hop2Bytes),
+      },
+      {
+        id: 'servers->users',
+        hop: 'hop1',
+        from: 'servers',
+        to: 'users',
+        messages: this.flow.delivered,
+        bytes: this.hop1Bytes,
+        bytesPerSec: per(this.hop1Bytes),
+      },
+    ];
+  }
+
+  private serverStats(now: number): ServerStats[] {
+    const out: ServerStats[] = [];
+    for (let s = 0; s < this.serverCount; s++) {
+      const cost = this.t.server.cpuPerSendUs;
+      const q = cost > 0 ? Math.round(this.cpus[s].backlogUs(now) / cost) : 0;
+      out.push({
+        id: `server-${s}`,
+        connections: this.conns[s],
+        cpuUtilisation:
+          now > 0 ? Math.min(1, this.cpus[s].busyUs / (now * this.t.server.cores)) : 0,
+        queueLength: q,
+        queueLengthMax: q,
+        memoryMB: 0,
+      });
+    }
+    return out;
+  }
+
+  snapshot(): Snapshot {
+    const now = this.nowUsValue;
+    this.updateInFlight();
+    const elapsedS = now / 1e6;
+    return {
+      nowUs: now,
+      durationUs: this.durationUs,
+      events: this.eventCount,
+      done: this.done,
+      traceHash: this.hasher.digest(),
+      flow: { ...this.flow },
+      latencyMs: this.e2eHist.summary(),
+      hop2LatencyMs: this.hop2Hist.summary(),
+      hop1LatencyMs: this.hop1Hist.summary(),
+      deliveriesPerSec: elapsedS > 0 ? this.flow.delivered / elapsedS : 0,
+      links: this.linkStats(elapsedS),
+      servers: this.serverStats(now),
+      rejectedConnections: this.rejectedConnections,
+      series: this.series.toSeries(),
+      cluster: this.clusterStats(),
+    };
+  }
+
+  result(wallMs: number): RunResult {
+    const snap = this.snapshot();
+    const c = snap.cluster!;
+    return {
+      scenario: this.sc.id,
+      seed: this.run.seed,
+      params: { ...this.run.params },
+      simulatedSeconds: snap.nowUs / 1e6,
+      events: snap.events,
+      wallMs: Math.round(wallMs),
+      eventsPerSec: wallMs > 0 ? Math.round(snap.events / (wallMs / 1000)) : 0,
+      traceHash: snap.traceHash,
+      ...snap.flow,
+      latencyMs: snap.latencyMs,
+      hop2LatencyMs: snap.hop2LatencyMs,
+      hop1LatencyMs: snap.hop1LatencyMs,
+      deliveriesPerSec: snap.deliveriesPerSec,
+      links: snap.links,
+      servers: snap.servers,
+      rejectedConnections: snap.rejectedConnections,
+      simBytesPerUser: 0,
+      clusterStats: c,
+      lost: c.lost,
+      recovered: c.recovered,
+      stale: c.stale,
+      reach: c.reach,
+      faults: c.faults,
+      reconnect: c.reconnect,
+      connectionsPerServer: c.connectionsPerServer,
+      remappedShareOnScaleOut: c.remappedShareOnScaleOut,
+    };
+  }
+
+  topology(): Topology {
+    const nodes: Topology['nodes'] = [
+      {
+        id: 'source',
+        kind: 'source',
+        label: `${this.t.sources} source${this.t.sources > 1 ? 's' : ''}`,
+        count: this.t.sources,
+      },
+      {
+        id: 'broker',
+        kind: 'broker',
+        label: { direct: 'Data source (polled)', redis: 'Redis pub/sub', kafka: 'Kafka' }[
+          this.t.broker.kind
+        ],
+        count: 1,
+      },
+    ];
+    const edges: Topology['edges'] = [
+      { id: 'source->broker', from: 'source', to: 'broker', hop: 'hop2' },
+    ];
+    for (let s = 0; s < this.maxServers; s++) {
+      nodes.push({
+        id: `server-${s}`,
+        kind: 'server',
+        label: `WS ${s + 1}`,
+        count: this.t.server.maxConnections,
+      });
+      edges.push({ id: `broker->server-${s}`, from: 'broker', to: `server-${s}`, hop: 'hop2' });
+    }
+    for (let s = 0; s < this.maxServers; s++) {
+      nodes.push({
+        id: `users-${s}`,
+        kind: 'users',
+        label: 'users',
+        count: this.conns[s],
+        parent: `server-${s}`,
+      });
+      edges.push({
+        id: `server-${s}->users-${s}`,
+        from: `server-${s}`,
+        to: `users-${s}`,
+        hop: 'hop1',
+      });
+    }
+    return { nodes, edges };
+  }
+
+  drainTrace(): TraceRecord[] {
+    return this.trace.drain(this.nodeIds, (id) => ({
+      channel: this.msgChannel[id],
+      seq: this.msgSeq[id],
+    }));
+  }
+
+  updates(since: number, limit = 10_000): UpdateRecord[] {
+    const out: UpdateRecord[] = [];
+    for (let id = Math.max(0, since); id < this.messages && out.length < limit; id++)
+      out.push({
+        id,
+        channel: this.msgChannel[id],
+        createdUs: this.msgCreatedUs[id],
+        payloadBytes: this.msgBytes[id],
+        origin: -1,
+      });
+    return out;
+  }
+
+  /** Starts recording every applied delivery for checkers (tests); returns the live list. */
+  recordDeliveries(): DeliveryRecord[] {
+    this.deliveryLog = [];
+    return this.deliveryLog;
+  }
+
+  /** Per user: the highest sequence applied and the channel's latest (for convergence checks). */
+  convergence(): { behind: number; maxBehind: number } {
+    let behind = 0;
+    let maxBehind = 0;
+    for (let u = 0; u < this.users; u++) {
+      if (this.recv[u] === -2) continue;
+      const gap = this.latestSeq[this.userChannel[u]] - 1 - this.recv[u];
+      if (gap > 0) behind++;
+      if (gap > maxBehind) maxBehind = gap;
+    }
+    return { behind, maxBehind };
+  }
+
+  dispose(): void {
+    for (const h of [this.e2eHist, this.hop1Hist, this.hop2Hist, this.intervalHist]) h.destroy();
+  }
+}
