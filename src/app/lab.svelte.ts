@@ -1,13 +1,21 @@
 // The lab's state: the chosen run (scenario, parameters, seed), the worker client and what it streams.
 import { ScenarioError } from '../scenario/errors.ts';
 import { getScenario, listScenarios } from '../scenario/registry.ts';
-import { parseSeed, resolveRun, SEED_MAX, type LoadedScenario } from '../scenario/resolve.ts';
+import {
+  parseSeed,
+  resolveRun,
+  SEED_MAX,
+  type LoadedScenario,
+  type RunSpec,
+} from '../scenario/resolve.ts';
 import { queryFromRun, runFromQuery } from '../scenario/url.ts';
 import type { RunResult, Snapshot, Topology } from '../sim/types.ts';
 import { startSimWorker, type WorkerHandle } from '../worker/client.ts';
 import { DEFAULT_SPEED, type Speed } from '../worker/limits.ts';
-import type { LoadResult, RunPhase, RunRequest, RunUpdate } from '../worker/protocol.ts';
+import { armLabels, armsText, isComparison, MIN_ARMS, parseArms } from '../worker/arms.ts';
+import type { ArmUpdate, LoadResult, RunPhase, RunRequest, RunUpdate } from '../worker/protocol.ts';
 import { MotionBuffer, SimClock } from './motion.ts';
+import { splitQuery, type View } from './query.ts';
 
 /** A problem shown in the page, with what the reader can do about it. */
 export interface LabProblem {
@@ -26,6 +34,8 @@ const RELOAD_DEBOUNCE_MS = 250;
 export class LabState {
   readonly scenarios: LoadedScenario[] = listScenarios();
   readonly embed: boolean;
+  /** Which view the URL asks for; only the lab view loads a run. */
+  readonly view: View;
 
   scenario = $state.raw<LoadedScenario | null>(null);
   /** Every parameter's current value, by name. */
@@ -41,6 +51,10 @@ export class LabState {
   /** Why a parameter edit was refused (e.g. p99 below the median), by parameter name. */
   paramErrors = $state.raw<Record<string, string>>({});
   problem = $state.raw<LabProblem | null>(null);
+  /** Comparison runs: every arm's latest snapshot and result, in the core's arm order. */
+  arms = $state.raw<ArmUpdate[]>([]);
+  /** Comparison runs: the arms the reader chose (null = all of them). */
+  chosenArms = $state.raw<string[] | null>(null);
 
   /** Animation state, read every frame by the topology view: deliberately not reactive. */
   readonly clock = new SimClock();
@@ -56,11 +70,17 @@ export class LabState {
   constructor(private readonly location: Pick<Location, 'search' | 'pathname' | 'hash'>) {
     const query = new URLSearchParams(location.search);
     this.embed = query.get('embed') === '1';
+    this.view = 'lab';
     try {
-      const run = runFromQuery(location.search);
+      const page = splitQuery(location.search);
+      this.view = page.view;
+      if (this.view !== 'lab') return;
+      const run = runFromQuery(page.runSearch);
+      const chosen = page.arms === null ? null : parseArms(page.arms, run);
       this.scenario = run.scenario;
       this.params = run.params;
       this.seed = run.seed;
+      this.chosenArms = chosen && chosen.length < armLabels(run).length ? chosen : null;
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       const scenarioId = query.get('scenario');
@@ -89,9 +109,30 @@ export class LabState {
     return this.phase === 'loading';
   }
 
+  /** The run as the URL resolves it: the scenario with the current parameters applied. */
+  readonly spec = $derived.by((): RunSpec | null => {
+    if (!this.scenario) return null;
+    try {
+      return resolveRun(this.scenario, this.params, this.seed);
+    } catch {
+      return null;
+    }
+  });
+
+  /** True when the run expands into several arms shown side by side (protocol=all). */
+  readonly comparison = $derived(this.spec !== null && isComparison(this.spec));
+
+  /** Every arm the current comparison could show, in the core's order. */
+  readonly armChoices = $derived(this.spec && this.comparison ? armLabels(this.spec) : []);
+
+  /** The arms shown: the reader's choice, or all of them. */
+  get shownArms(): string[] {
+    return this.chosenArms ?? this.armChoices;
+  }
+
   /** Starts the worker and loads the run from the URL. Call once, in the browser. */
   connect(): void {
-    if (!this.scenario || this.worker) return;
+    if (this.view !== 'lab' || !this.scenario || this.worker) return;
     try {
       this.worker = startSimWorker(
         (update) => this.onUpdate(update),
@@ -161,8 +202,20 @@ export class LabState {
     this.scenario = scenario;
     this.params = Object.fromEntries(scenario.parameters.map((p) => [p.name, p.default]));
     this.paramErrors = {};
+    this.chosenArms = null;
     this.writeUrl();
     this.reload(false);
+  }
+
+  /** Chooses which arms of a comparison run (at least two); rebuilds them on the same seed. */
+  setArms(labels: readonly string[]): void {
+    const run = this.spec;
+    if (!run || !this.comparison) return;
+    const keep = armLabels(run).filter((l) => labels.includes(l));
+    if (keep.length < MIN_ARMS) return;
+    this.chosenArms = keep.length === armLabels(run).length ? null : keep;
+    this.writeUrl();
+    this.reload(this.phase === 'running');
   }
 
   /** Applies one parameter value; returns the error text if the value was refused. */
@@ -209,6 +262,18 @@ export class LabState {
     this.setSeed(buffer[0] % (SEED_MAX + 1));
   }
 
+  /** A link to one arm of the comparison on its own: same seed and settings, that protocol only. */
+  armHref(label: string): string {
+    if (!this.scenario) return this.location.pathname;
+    const param = this.scenario.parameters.find((p) => p.path === 'workload.protocol');
+    const params = param ? { ...this.params, [param.name]: label } : this.params;
+    const query = queryFromRun(
+      { scenario: this.scenario, params, seed: this.seed },
+      this.embed ? { embed: '1' } : {},
+    );
+    return `${this.location.pathname}?${query}`;
+  }
+
   /** The shareable address of the current run. */
   shareUrl(base: string): string {
     return `${base.split('?')[0].split('#')[0]}?${this.query()}`;
@@ -221,9 +286,15 @@ export class LabState {
   // ——— internals ———
 
   private query(): string {
-    if (!this.scenario) return '';
-    const run = { scenario: this.scenario, params: this.params, seed: this.seed };
-    return queryFromRun(run, this.embed ? { embed: '1' } : {});
+    const run =
+      this.spec ??
+      (this.scenario ? { scenario: this.scenario, params: this.params, seed: this.seed } : null);
+    if (!run) return '';
+    const extra: Record<string, string> = {};
+    const arms = this.comparison && this.chosenArms ? armsText(run, this.chosenArms) : '';
+    if (arms) extra.arms = arms;
+    if (this.embed) extra.embed = '1';
+    return queryFromRun(run, extra);
   }
 
   private hrefFor(entries: Record<string, string>): string {
@@ -240,7 +311,13 @@ export class LabState {
 
   private request(): RunRequest | null {
     if (!this.scenario) return null;
-    return { scenarioId: this.scenario.id, params: { ...this.params }, seed: this.seed };
+    const request: RunRequest = {
+      scenarioId: this.scenario.id,
+      params: { ...this.params },
+      seed: this.seed,
+    };
+    if (this.comparison && this.chosenArms) request.arms = [...this.chosenArms];
+    return request;
   }
 
   private scheduleReload(): void {
@@ -284,6 +361,7 @@ export class LabState {
     this.runId = loaded.runId;
     this.topology = loaded.topology;
     this.snapshot = loaded.snapshot;
+    this.arms = loaded.arms ?? [];
     this.motion.clear();
     this.clock.set(loaded.snapshot.nowUs, performance.now(), true);
     this.phase = 'ready';
@@ -312,6 +390,7 @@ export class LabState {
       this.traceTick++;
     }
     if (update.result) this.result = update.result;
+    if (update.arms) this.arms = update.arms;
     if (status.phase === 'stopped') {
       this.problem = {
         kind: 'stopped',

@@ -75,4 +75,23 @@ export class LabPage {
   async hash(): Promise<string> {
     return (await this.traceHash.textContent())?.trim() ?? '';
   }
+
+  // ——— the comparison view ———
+
+  /** The comparison table's arm columns (one per protocol shown). */
+  get armColumns(): Locator {
+    return this.page.getByTestId('arm-column');
+  }
+
+  async armLabels(): Promise<string[]> {
+    return this.armColumns.evaluateAll((els) => els.map((e) => e.getAttribute('data-arm') ?? ''));
+  }
+
+  async armHash(label: string): Promise<string> {
+    return ((await this.page.getByTestId(`arm-hash-${label}`).textContent()) ?? '').trim();
+  }
+
+  cell(row: string, arm: string): Locator {
+    return this.page.getByTestId(`cell-${row}-${arm}`);
+  }
 }

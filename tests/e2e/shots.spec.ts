@@ -35,3 +35,39 @@ test('screenshot of a bad URL', async ({ page }) => {
   await lab.open('?scenario=two-hop&users=-5', { expectReady: false });
   await page.screenshot({ path: `${dir}/bad-url.png` });
 });
+
+test('screenshots of the comparison, the wizard and a single protocol', async ({ page }) => {
+  test.setTimeout(120_000);
+  const lab = new LabPage(page);
+  for (const width of [1280, 700]) {
+    await page.setViewportSize({ width, height: 800 });
+    await lab.open('?scenario=protocols&seed=7&duration=30');
+    await lab.runToEnd();
+    await page.screenshot({ path: `${dir}/compare-${width}.png` });
+    await page.screenshot({ path: `${dir}/compare-${width}-full.png`, fullPage: true });
+
+    await page.goto('./?view=wizard');
+    await page.screenshot({ path: `${dir}/wizard-${width}-step1.png` });
+    await page.getByTestId('wizard-latency-under500ms').check();
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-bidirectional-yes').check();
+    await page.screenshot({ path: `${dir}/wizard-${width}-step2.png` });
+    for (let i = 0; i < 3; i++) await page.getByTestId('wizard-next').click();
+    await page.screenshot({ path: `${dir}/wizard-${width}-step5.png` });
+    await page.getByTestId('wizard-next').click();
+    await page.screenshot({ path: `${dir}/wizard-${width}-result.png`, fullPage: true });
+
+    for (const scenario of ['sse', 'webrtc']) {
+      await lab.open(`?scenario=${scenario}&seed=7`);
+      await lab.setSpeed('10');
+      await lab.play();
+      await page.waitForTimeout(2500);
+      await page.screenshot({ path: `${dir}/${scenario}-${width}.png` });
+      await page.screenshot({ path: `${dir}/${scenario}-${width}-full.png`, fullPage: true });
+      await lab.pause();
+    }
+  }
+  await page.goto('./?view=playground');
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: `${dir}/playground-1280.png` });
+});

@@ -18,6 +18,20 @@ export const palette = {
   throughput: '#2f6fdb',
 } as const;
 
+/** One colour per protocol (Okabe–Ito, colour-blind safe), the same in every comparison chart and table. */
+export const protocolColour: Record<string, string> = {
+  polling: '#d55e00',
+  'long-polling': '#e69f00',
+  sse: '#009e73',
+  websocket: '#0072b2',
+  webrtc: '#cc79a7',
+};
+
+/** An arm's colour: its protocol's, or a neutral ink for anything else. */
+export function armColour(label: string): string {
+  return protocolColour[label] ?? palette.muted;
+}
+
 export const hopColour = {
   hop2: palette.hop2,
   hop1: palette.hop1,

@@ -69,11 +69,15 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
     ctx.globalAlpha = Math.min(0.9, base + (still ? 0.12 : 0.06) * Math.min(hits, 6));
     ctx.strokeStyle = edgeColour[e.hop];
     ctx.lineWidth = fan ? 1 : 1.6 + (still ? Math.min(hits, 4) * 0.5 : 0);
+    // The TURN relay is a fallback path: dashed. Uploads are thinner than the main stream.
+    ctx.setLineDash(e.style === 'relay' ? [5, 4] : []);
+    if (e.style === 'upstream') ctx.lineWidth *= 0.8;
     ctx.beginPath();
     ctx.moveTo(e.x0, e.y0);
     ctx.bezierCurveTo(e.c1x, e.c1y, e.c2x, e.c2y, e.x1, e.y1);
     ctx.stroke();
   }
+  ctx.setLineDash([]);
   ctx.globalAlpha = 1;
 
   for (const n of layout.nodes) {
@@ -90,7 +94,38 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
   if (grid) drawGridNotes(ctx, layout, servers, input.hottest);
 
   if (!still) drawMarks(ctx, layout, marks);
-  drawHopLabels(ctx, layout);
+  if (layout.kind === 'protocol') drawProtocolLabels(ctx, layout);
+  else drawHopLabels(ctx, layout);
+}
+
+function pill(ctx: CanvasRenderingContext2D, label: string, x: number, y: number, colour: string) {
+  ctx.font = `700 10px ${FONT}`;
+  const w = ctx.measureText(label).width + 12;
+  ctx.fillStyle = palette.canvas;
+  ctx.beginPath();
+  ctx.roundRect(x - w / 2, y - 8, w, 16, 8);
+  ctx.fill();
+  ctx.strokeStyle = colour;
+  ctx.lineWidth = 1;
+  ctx.stroke();
+  text(ctx, label, x, y + 0.5, 10, colour, 700);
+}
+
+/** Pills naming the protocol layout's paths: down to the clients, up from them, peer to peer, relay. */
+function drawProtocolLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayout): void {
+  const names: Record<string, string> = {
+    'server->clients': 'DOWN',
+    'clients->server': 'UP',
+    'clients->clients': 'PEER TO PEER',
+    'clients->turn': 'RELAY',
+  };
+  for (const e of layout.edges) {
+    const label = names[e.id];
+    if (!label) continue;
+    const [x, y] = pointAt(e, 0.5);
+    const dy = e.id === 'server->clients' ? -12 : e.id === 'clients->server' ? 12 : 0;
+    pill(ctx, label, x, y + dy, edgeColour[e.hop]);
+  }
 }
 
 /** A pill naming the hop on the first edge of each fan (broker → servers, servers → users). */
@@ -126,7 +161,8 @@ function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom): void {
   ctx.strokeStyle = n.kind === 'broker' ? palette.hop2 : palette.ingest;
   ctx.stroke();
   text(ctx, n.label, n.x, n.y - 8, 12.5, palette.ink, 600);
-  text(ctx, n.kind === 'broker' ? 'broker' : 'publisher', n.x, n.y + 10, 11, palette.muted);
+  const role = n.id === 'turn' ? 'relay' : n.kind === 'broker' ? 'broker' : 'publisher';
+  text(ctx, role, n.x, n.y + 10, 11, palette.muted);
 }
 
 function drawServerBox(
@@ -219,7 +255,15 @@ function drawUsersBox(ctx: CanvasRenderingContext2D, n: NodeGeom, hover: boolean
   ctx.lineWidth = hover ? 2.5 : 1.5;
   ctx.strokeStyle = palette.hop1;
   ctx.stroke();
-  text(ctx, `${formatCount(n.count)} users`, n.x, n.y, 12, palette.ink, 600);
+  text(
+    ctx,
+    `${formatCount(n.count)} ${n.id === 'clients' ? 'clients' : 'users'}`,
+    n.x,
+    n.y,
+    12,
+    palette.ink,
+    600,
+  );
 }
 
 function drawGridNotes(

@@ -1,5 +1,6 @@
 // Places the topology's nodes and edges in a width × height box: columns by role, a grid when servers are many.
 import type { Topology, TopologyEdge, TopologyNode } from '../../sim/types.ts';
+import { PROTOCOL_NAME, isProtocol } from '../guide.ts';
 
 export type LayoutMode = 'detail' | 'grid';
 
@@ -32,9 +33,13 @@ export interface EdgeGeom {
   c2y: number;
   x1: number;
   y1: number;
+  /** How to draw edges the protocol layout adds: client uploads, peer-to-peer, TURN relay. */
+  style?: 'upstream' | 'p2p' | 'relay';
 }
 
 export interface TopologyLayout {
+  /** The two-hop fan-out (source, Redis, servers, user groups) or one protocol's client–server link. */
+  kind: 'two-hop' | 'protocol';
   mode: LayoutMode;
   width: number;
   height: number;
@@ -56,7 +61,13 @@ export const DETAIL_MAX_SERVERS = 12;
 const PAD = 14;
 const HEADER = 26;
 
+/** A protocol scenario's topology: source → server → clients (+ a TURN relay for WebRTC). */
+export function isProtocolTopology(topology: Topology): boolean {
+  return topology.nodes.some((n) => n.kind === 'users' && n.id === 'clients');
+}
+
 export function layoutTopology(topology: Topology, width: number, height: number): TopologyLayout {
+  if (isProtocolTopology(topology)) return layoutProtocol(topology, width, height);
   const ofKind = (kind: TopologyNode['kind']) => topology.nodes.filter((n) => n.kind === kind);
   const sources = ofKind('source');
   const brokers = ofKind('broker');
@@ -172,6 +183,7 @@ export function layoutTopology(topology: Topology, width: number, height: number
     list.length ? (byId.get(list[0].id)?.x ?? fallback) : fallback;
   const serverColX = mode === 'grid' ? xMiddle : colX(servers, xMiddle);
   return {
+    kind: 'two-hop',
     mode,
     width,
     height,
@@ -190,6 +202,129 @@ export function layoutTopology(topology: Topology, width: number, height: number
       { label: 'Users', x: xUsers },
     ],
     cell,
+  };
+}
+
+/** A cubic edge between two boxes, leaving a's right side and entering b's left side (dy shifts both ends). */
+function curve(
+  e: Pick<EdgeGeom, 'id' | 'from' | 'to' | 'hop' | 'style'>,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): EdgeGeom {
+  const dx = (x1 - x0) * 0.5;
+  return { ...e, x0, y0, c1x: x0 + dx, c1y: y0, c2x: x1 - dx, c2y: y1, x1, y1 };
+}
+
+/**
+ * Three columns: the update source, the server (named by its protocol) and the clients. The
+ * clients' uploads run back to the server on a lane just below the downstream edge; for WebRTC a
+ * loop under the clients carries peer-to-peer traffic and a TURN relay sits under the server.
+ */
+function layoutProtocol(topology: Topology, width: number, height: number): TopologyLayout {
+  const top = PAD + HEADER;
+  const bodyH = Math.max(60, height - top - PAD);
+  const narrow = width < 760;
+  const turnNode = topology.nodes.find((n) => n.id === 'turn');
+  const sourceW = narrow ? 108 : 132;
+  const serverW = narrow ? 140 : 176;
+  const clientsW = narrow ? 116 : 140;
+  const xSource = PAD + sourceW / 2;
+  const xClients = width - PAD - clientsW / 2;
+  const xServer = (xSource + sourceW / 2 + xClients - clientsW / 2) / 2;
+  // With a P2P loop and a relay below, the main row sits higher.
+  const yMain = top + bodyH * (turnNode ? 0.36 : 0.5);
+  const nodes: NodeGeom[] = [];
+  const place = (n: TopologyNode, x: number, y: number, w: number, h: number) =>
+    nodes.push({ ...n, x, y, w, h, index: 0 });
+  for (const n of topology.nodes) {
+    if (n.kind === 'source') place(n, xSource, yMain, sourceW, 56);
+    else if (n.kind === 'server') {
+      const label = isProtocol(n.label) ? `${PROTOCOL_NAME[n.label]} server` : n.label;
+      place({ ...n, label }, xServer, yMain, serverW, 84);
+    } else if (n.id === 'clients') place(n, xClients, yMain, clientsW, 56);
+    else if (n.id === 'turn')
+      place(n, xServer, Math.min(top + bodyH - 30, yMain + bodyH * 0.42), sourceW, 48);
+  }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edges: EdgeGeom[] = [];
+  const right = (n: NodeGeom) => n.x + n.w / 2;
+  const left = (n: NodeGeom) => n.x - n.w / 2;
+  for (const e of topology.edges) {
+    const a = byId.get(e.from);
+    const b = byId.get(e.to);
+    if (a && b)
+      edges.push(
+        curve(
+          e,
+          right(a),
+          a.y - (e.to === 'clients' ? 8 : 0),
+          left(b),
+          b.y - (e.to === 'clients' ? 8 : 0),
+        ),
+      );
+  }
+  const server = byId.get('server');
+  const clients = byId.get('clients');
+  if (server && clients) {
+    // Uploads (chat messages, polls' requests): clients → server, drawn under the downstream edge.
+    const up = curve(
+      { id: 'clients->server', from: 'clients', to: 'server', hop: 'hop2', style: 'upstream' },
+      left(clients),
+      clients.y + 10,
+      right(server),
+      server.y + 10,
+    );
+    edges.push(up);
+    const turn = byId.get('turn');
+    if (turn) {
+      // Peer to peer: a loop under the clients box, from one side of the group to the other.
+      const y0 = clients.y + clients.h / 2;
+      const depth = Math.min(90, bodyH * 0.38);
+      edges.push({
+        id: 'clients->clients',
+        from: 'clients',
+        to: 'clients',
+        hop: 'hop1',
+        style: 'p2p',
+        x0: clients.x - clients.w * 0.3,
+        y0,
+        c1x: clients.x - clients.w * 0.75,
+        c1y: y0 + depth,
+        c2x: clients.x + clients.w * 0.75,
+        c2y: y0 + depth,
+        x1: clients.x + clients.w * 0.3,
+        y1: y0,
+      });
+      edges.push(
+        curve(
+          { id: 'clients->turn', from: 'clients', to: 'turn', hop: 'hop1', style: 'relay' },
+          left(clients),
+          clients.y + clients.h / 2 - 6,
+          right(turn),
+          turn.y,
+        ),
+      );
+    }
+  }
+  const protocol = topology.nodes.find((n) => n.kind === 'server')?.label ?? '';
+  return {
+    kind: 'protocol',
+    mode: 'detail',
+    width,
+    height,
+    nodes,
+    byId,
+    edges,
+    edgeByEnds: new Map(edges.map((e) => [`${e.from}→${e.to}`, e])),
+    groupOfServer: new Map(),
+    columns: [
+      { label: 'Update source', x: xSource },
+      { label: isProtocol(protocol) ? `${PROTOCOL_NAME[protocol]} server` : 'Server', x: xServer },
+      { label: 'Clients', x: xClients },
+    ],
+    cell: 0,
   };
 }
 
