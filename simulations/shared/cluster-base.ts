@@ -188,6 +188,18 @@ export const clusterParameters: Param[] = [
     true,
   ),
   num(
+    'cpuPerSendUs',
+    'topology.server.cpuPerSendUs',
+    'Servers',
+    'CPU per send',
+    'µs',
+    0,
+    100_000,
+    1,
+    'Time one core spends writing one message to one socket.',
+    true,
+  ),
+  num(
     'acceptPerSec',
     'topology.server.acceptPerSec',
     'Servers',

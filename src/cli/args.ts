@@ -20,7 +20,18 @@ const options = {
   duration: { type: 'string' },
   json: { type: 'boolean' },
   trace: { type: 'boolean' },
+  faults: { type: 'string' },
 } as const;
+
+/** `--faults '[{"kind":"server-crash","atS":10,"forS":5}]'`: a fault schedule as JSON. */
+function faultsOf(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ScenarioError('--faults', 'expected a JSON array of faults');
+  }
+}
 
 function overridesOf(sets: string[], duration: string | undefined): Record<string, string> {
   const overrides: Record<string, string> = Object.create(null);
@@ -64,17 +75,20 @@ export function parseRunFlags(command: 'run' | 'compare', argv: string[]): RunFl
     const scenario = getScenario(id);
     if (values.duration !== undefined && !scenario.parameters.some((p) => p.name === 'duration'))
       throw new ScenarioError('--duration', `${scenario.id} has no duration parameter`);
-    return resolveRun(scenario, overrides, values.seed ?? DEFAULT_SEED);
+    return resolveRun(scenario, overrides, values.seed ?? DEFAULT_SEED, {
+      faults: faultsOf(values.faults),
+    });
   });
   const sets = Object.entries(overrides)
     .map(([k, v]) => ` --set ${k}=${v}`)
     .join('');
   const seed = runs[0].seed;
+  const faults = values.faults === undefined ? '' : ` --faults '${values.faults}'`;
   return {
     runs,
     seed,
     json: values.json ?? false,
     trace: values.trace ?? false,
-    rerun: `npm run hoplab -- ${command} ${positionals.join(' ')} --seed ${seed}${sets}`,
+    rerun: `npm run hoplab -- ${command} ${positionals.join(' ')} --seed ${seed}${sets}${faults}`,
   };
 }

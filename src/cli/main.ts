@@ -13,6 +13,8 @@ const USAGE = `usage: npm run hoplab -- <command>
   run <scenario> [--seed N] [--set name=value ...] [--duration S] [--json] [--trace]
                                          run headless; --json prints one JSON object,
                                          --trace prints the sampled event trace
+  run <cluster scenario> ... --faults '<JSON array>'
+                                         replace the scenario's fault schedule
   compare <scenario> <scenario> ... [same flags]
                                          run them on the same seed and workload, side by side
                                          (a protocol scenario set to protocol=all runs all five)`;

@@ -108,6 +108,7 @@ export function resolveRun(
   scenario: LoadedScenario,
   overrides: Readonly<Record<string, unknown>> = {},
   seed: unknown = DEFAULT_SEED,
+  options: { faults?: unknown } = {},
 ): RunSpec {
   const byName = new Map(scenario.parameters.map((p) => [p.name, p]));
   const params: Record<string, number | string> = Object.create(null);
@@ -131,6 +132,15 @@ export function resolveRun(
     }),
   ) as Record<string, unknown>;
   for (const p of scenario.parameters) writePath(copy, p.path, params[p.name]);
+  if (options.faults !== undefined) {
+    // A fault schedule replaces the scenario's own (cluster scenarios only); the schema checks it.
+    if (scenario.model !== 'cluster')
+      throw new ScenarioError(
+        'faults',
+        `${scenario.id} has no fault schedule (cluster scenarios do)`,
+      );
+    (copy.topology as Record<string, unknown>).faults = options.faults;
+  }
   const parsed = scenarioSchema.safeParse(copy);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -219,13 +219,14 @@ export const FAULT_KINDS = [
   'mass-disconnect',
   'graceful-shutdown',
   'scale-out',
+  'partition',
 ] as const;
 
 /** One scheduled fault: what, when, to which target, for how long. */
 export const faultSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS),
   atS: nonNegative,
-  /** Server index for server faults; ignored otherwise. */
+  /** Server index for server faults and for a broker ↔ server partition; ignored otherwise. */
   target: z.number().int().min(0).max(10_000).default(0),
   /** Down time before recovery (restart, broker up, LB up); 0 = stays down. */
   forS: nonNegative.default(0),

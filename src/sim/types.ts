@@ -213,10 +213,14 @@ export interface ClusterStats {
   failedAttempts: number;
   /** Redis: slow subscribers disconnected by the output-buffer limit. */
   subscriberDisconnects: number;
+  /** Deliveries owed to users of a server Redis was not delivering to (slow subscriber, partition). */
+  missedWhileUnsubscribed: number;
   /** Direct polling: requests per second the data source answers. */
   sourceRequestsPerSec: number;
   /** Clients without a connection right now. */
   disconnected: number;
+  /** How often each recovery path ran (coverage marks). */
+  recoveryPaths: Record<string, number>;
 }
 
 /** What the worker streams to the page while a run goes on. */

@@ -59,6 +59,18 @@ const STORM_BUCKET_US = 100_000;
 const TRACED_MESSAGES_PER_SEC = 25;
 
 // Trace node indexes: source, broker, lb, then servers, then their user groups.
+export type RecoveryPath =
+  | 'resumeReplay'
+  | 'resumeResync'
+  | 'resumeLost'
+  | 'gapFetch'
+  | 'gapLost'
+  | 'consumerReplay'
+  | 'producerRetry'
+  | 'healthEviction'
+  | 'connectRetry'
+  | 'gracefulDrain';
+
 const NODE_SOURCE = 0;
 const NODE_BROKER = 1;
 
@@ -112,6 +124,8 @@ export class ClusterSimulation implements Simulation {
   private readonly disconnectedAtUs: Float64Array;
   /** Arrival of the last frame on the user's connection: TCP keeps frames in order. */
   private readonly lastFrameUs: Float64Array;
+  /** A resume that waits for the broker holding the history to come back. */
+  private readonly resumePending: Uint8Array;
   private readonly firstAttemptDue: Uint8Array;
   private readonly memberHead: Int32Array;
   private readonly memberNext: Int32Array;
@@ -132,6 +146,8 @@ export class ClusterSimulation implements Simulation {
   private readonly flushScheduled: Uint8Array;
   private readonly consumed: Int32Array;
   private readonly committed: Int32Array;
+  /** Where a crashed consumer had read to (what it will read again after restarting). */
+  private readonly replayFrom: Int32Array;
   private readonly dbLog: number[] = [];
   private readonly dbCursor: Int32Array;
   private readonly producerSeq: Int32Array;
@@ -169,6 +185,7 @@ export class ClusterSimulation implements Simulation {
   private suppressed = 0;
   private lostAtBroker = 0;
   private subscriberDisconnects = 0;
+  private missedWhileUnsubscribed = 0;
   private sourceRequests = 0;
   private attempts = 0;
   private failedAttempts = 0;
@@ -178,6 +195,19 @@ export class ClusterSimulation implements Simulation {
   private lastReconnectUs = 0;
   private disconnectedNow = 0;
   private deliveryLog: DeliveryRecord[] | null = null;
+  /** Coverage marks: how often each recovery path ran (tests check every one is reached). */
+  private readonly paths: Record<RecoveryPath, number> = {
+    resumeReplay: 0,
+    resumeResync: 0,
+    resumeLost: 0,
+    gapFetch: 0,
+    gapLost: 0,
+    consumerReplay: 0,
+    producerRetry: 0,
+    healthEviction: 0,
+    connectRetry: 0,
+    gracefulDrain: 0,
+  };
   private readonly connectionRows: number[][] = [];
   private hop2Bytes = 0;
   private hop1Bytes = 0;
@@ -241,6 +271,7 @@ export class ClusterSimulation implements Simulation {
     this.historyServer = new Int32Array(U).fill(-1);
     this.disconnectedAtUs = new Float64Array(U);
     this.lastFrameUs = new Float64Array(U);
+    this.resumePending = new Uint8Array(U);
     this.firstAttemptDue = new Uint8Array(U);
     this.memberHead = new Int32Array(S * t.channels).fill(-1);
     this.memberNext = new Int32Array(U).fill(-1);
@@ -256,6 +287,7 @@ export class ClusterSimulation implements Simulation {
     this.flushScheduled = new Uint8Array(this.partitions);
     this.consumed = new Int32Array(S * this.partitions);
     this.committed = new Int32Array(S * this.partitions);
+    this.replayFrom = new Int32Array(S * this.partitions);
     this.dbCursor = new Int32Array(S);
     this.producerSeq = new Int32Array(t.sources);
 
@@ -469,7 +501,17 @@ export class ClusterSimulation implements Simulation {
     this.assignSeq(id);
     const at = Math.round(now + this.brokerUs());
     for (let s = 0; s < this.serverCount; s++) {
-      if (!this.alive[s] || this.brokerLinkDownUntilUs[s] > now) continue;
+      if (!this.alive[s]) continue;
+      if (this.brokerLinkDownUntilUs[s] > now) {
+        // Dropped by Redis (a slow subscriber, or cut off by a partition): its users miss this.
+        for (
+          let u = this.memberHead[s * this.channels + this.msgChannel[id]];
+          u >= 0;
+          u = this.memberNext[u]
+        )
+          this.missedWhileUnsubscribed++;
+        continue;
+      }
       if (this.memberHead[s * this.channels + this.msgChannel[id]] < 0) continue;
       this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
       if (this.traced(id)) this.trace.write(TRACE_HOP2, now, at, NODE_BROKER, 2 + s, id, -1);
@@ -488,6 +530,7 @@ export class ClusterSimulation implements Simulation {
         this.batch[p] = [];
         return;
       }
+      this.paths.producerRetry++;
       this.flushScheduled[p] = 1;
       this.queue.push(now + PRODUCER_RETRY_US, (p << KIND_BITS) | EV_FLUSH, 0);
       return;
@@ -505,7 +548,7 @@ export class ClusterSimulation implements Simulation {
 
   /** A Kafka consumer (one per server, its own group) reads partition p up to its end. */
   private consume(s: number, p: number, fromUs: number): void {
-    if (!this.alive[s] || !this.brokerUp) return;
+    if (!this.alive[s] || !this.brokerUp || this.brokerLinkDownUntilUs[s] > fromUs) return;
     const log = this.partLog[p];
     const k = s * this.partitions + p;
     const retentionUs = this.t.broker.retentionS * 1e6;
@@ -532,7 +575,7 @@ export class ClusterSimulation implements Simulation {
   private onPoll(now: number, s: number): void {
     const next = Math.round(now + this.t.broker.pollIntervalMs * 1000);
     if (next <= this.durationUs) this.queue.push(next, (s << KIND_BITS) | EV_POLL, 0);
-    if (!this.alive[s] || !this.brokerUp) return;
+    if (!this.alive[s] || !this.brokerUp || this.brokerLinkDownUntilUs[s] > now) return;
     this.sourceRequests++;
     const at = Math.round(now + 2 * this.brokerUs());
     for (let i = this.dbCursor[s]; i < this.dbLog.length; i++) {
@@ -680,9 +723,11 @@ export class ClusterSimulation implements Simulation {
   private fillGap(now: number, u: number, from: number, to: number): void {
     const c = this.userChannel[u];
     if (this.replayable(now, u, from)) {
+      this.paths.gapFetch++;
       for (let q = from; q <= to; q++) this.accept(now, u, this.channelLog[c][q], true);
       return;
     }
+    this.paths.gapLost++;
     this.flow.dropped += to - from + 1;
     this.recv[u] = to;
   }
@@ -721,6 +766,7 @@ export class ClusterSimulation implements Simulation {
 
   private retryLater(now: number, u: number, failedAtUs: number): void {
     this.failedAttempts++;
+    this.paths.connectRetry++;
     const c = this.t.connection;
     const delay = backoffUs(
       this.attempt[u]++,
@@ -736,7 +782,8 @@ export class ClusterSimulation implements Simulation {
   private onConnected(now: number, u: number, conn: number): void {
     if (conn !== this.connId[u]) return;
     const s = this.connServer[u];
-    if (!this.alive[s]) {
+    if (!this.alive[s] || this.draining[s]) {
+      // The server died or started draining while this connection was being accepted.
       this.conns[s] = Math.max(0, this.conns[s] - 1);
       return this.retryLater(now, u, now);
     }
@@ -753,10 +800,12 @@ export class ClusterSimulation implements Simulation {
       // First connection: the user starts from the state its server has; what the server has
       // yet to receive (still in hop 2, or waiting for the next poll) is owed from here on.
       const latest = this.latestSeq[c] - 1;
-      const atServer = this.serverSeq[s * this.channels + c];
-      // Kafka and direct servers read every channel; a Redis server only those it subscribes to.
-      const subscribed = this.t.broker.kind !== 'redis' || this.memberNext[u] >= 0;
-      const start = subscribed ? Math.min(atServer, latest) : latest;
+      // Kafka and direct servers read every channel; a Redis server subscribes when its first
+      // user of a channel arrives, and receives only what is published after that.
+      const k = s * this.channels + c;
+      if (this.t.broker.kind === 'redis' && this.memberNext[u] < 0 && this.serverSeq[k] < latest)
+        this.serverSeq[k] = latest;
+      const start = Math.min(this.serverSeq[k], latest);
       this.startedUsers[c]++;
       this.flow.fanout += latest - start;
       this.recv[u] = start;
@@ -780,7 +829,13 @@ export class ClusterSimulation implements Simulation {
     const from =
       this.t.delivery.guarantee === 'at-most-once' ? this.recv[u] + 1 : this.acked[u] + 1;
     if (from > latest) return;
+    // The history is in a broker that is down for now but keeps its data: resume once it is back.
+    if (this.t.delivery.history === 'broker' && !this.brokerUp && this.t.broker.kind !== 'redis') {
+      this.resumePending[u] = 1;
+      return;
+    }
     if (this.replayable(now, u, Math.min(from, this.recv[u] + 1))) {
+      this.paths.resumeReplay++;
       for (let q = from; q <= latest; q++) this.send(now, u, this.channelLog[c][q], true);
       return;
     }
@@ -788,8 +843,13 @@ export class ClusterSimulation implements Simulation {
     if (missed > 0) {
       // With no history at all, what was missed is simply gone; with history out of reach
       // (window exceeded, epoch changed) the client reloads the current state instead.
-      if (this.t.delivery.history === 'none') this.flow.dropped += missed;
-      else this.resynced += missed;
+      if (this.t.delivery.history === 'none') {
+        this.paths.resumeLost++;
+        this.flow.dropped += missed;
+      } else {
+        this.paths.resumeResync++;
+        this.resynced += missed;
+      }
       this.recv[u] = latest;
     }
     this.acked[u] = latest;
@@ -892,6 +952,12 @@ export class ClusterSimulation implements Simulation {
       case 'scale-out':
         rec.hit = this.scaleOut(now);
         return;
+      case 'partition':
+        // Broker and server cannot reach each other: Redis drops the subscriber (its users miss
+        // what is published), a Kafka consumer or a poller stalls and catches up after.
+        this.brokerLinkDownUntilUs[f.target] = now + f.forS * 1e6;
+        rec.hit = this.conns[f.target];
+        return;
     }
   }
 
@@ -903,12 +969,22 @@ export class ClusterSimulation implements Simulation {
         return this.restart(now, f.target);
       case 'broker-down':
         this.brokerUp = true;
+        for (let u = 0; u < this.users; u++)
+          if (this.resumePending[u]) {
+            this.resumePending[u] = 0;
+            if (this.online[u]) this.resume(now, u);
+          }
         if (this.t.broker.kind === 'kafka')
           for (let s = 0; s < this.serverCount; s++)
             for (let p = 0; p < this.partitions; p++) this.consume(s, p, now);
         return;
       case 'lb-down':
         this.lbUp = true;
+        return;
+      case 'partition':
+        this.brokerLinkDownUntilUs[f.target] = now;
+        if (this.t.broker.kind === 'kafka')
+          for (let p = 0; p < this.partitions; p++) this.consume(f.target, p, now);
         return;
     }
   }
@@ -925,8 +1001,11 @@ export class ClusterSimulation implements Simulation {
       }
     this.conns[s] = 0;
     // Kafka: the consumer will restart from its last committed offset.
-    for (let p = 0; p < this.partitions; p++)
-      this.consumed[s * this.partitions + p] = this.committed[s * this.partitions + p];
+    for (let p = 0; p < this.partitions; p++) {
+      const k = s * this.partitions + p;
+      this.replayFrom[k] = this.consumed[k];
+      this.consumed[k] = this.committed[k];
+    }
     if (loseState && this.t.broker.kind === 'direct') this.dbCursor[s] = this.dbLog.length;
     return hit;
   }
@@ -935,6 +1014,10 @@ export class ClusterSimulation implements Simulation {
     if (this.alive[s]) return;
     this.alive[s] = 1;
     this.acceptFreeUs[s] = now;
+    if (this.t.broker.kind === 'kafka')
+      for (let p = 0; p < this.partitions; p++)
+        if (this.consumed[s * this.partitions + p] < this.replayFrom[s * this.partitions + p])
+          this.paths.consumerReplay++;
     if (this.t.broker.kind === 'kafka')
       for (let p = 0; p < this.partitions; p++) this.consume(s, p, now);
   }
@@ -954,6 +1037,7 @@ export class ClusterSimulation implements Simulation {
   private gracefulShutdown(now: number, s: number): number {
     if (!this.alive[s]) return 0;
     this.draining[s] = 1;
+    this.paths.gracefulDrain++;
     this.balancer.setHealthy(this.balancer.healthyServers.filter((x) => x !== s));
     let hit = 0;
     const spread = this.rng.fork(`drain/${s}`);
@@ -968,8 +1052,12 @@ export class ClusterSimulation implements Simulation {
     return hit;
   }
 
-  private onDrainEnd(_now: number, s: number): void {
+  /** The drain time is up: whoever is still connected is closed, then the server stops. */
+  private onDrainEnd(now: number, s: number): void {
+    for (let u = 0; u < this.users; u++)
+      if (this.online[u] && this.connServer[u] === s) this.dropConnection(now, u, 0);
     this.alive[s] = 0;
+    this.conns[s] = 0;
   }
 
   private scaleOut(now: number): number {
@@ -1006,8 +1094,10 @@ export class ClusterSimulation implements Simulation {
         healthy.push(s);
     }
     const before = this.balancer.healthyServers;
-    if (healthy.length !== before.length || healthy.some((s, k) => s !== before[k]))
+    if (healthy.length !== before.length || healthy.some((s, k) => s !== before[k])) {
+      if (healthy.length < before.length) this.paths.healthEviction++;
       this.balancer.setHealthy(healthy);
+    }
     const next = Math.round(now + lb.healthCheckIntervalS * 1e6);
     if (next <= this.durationUs) this.queue.push(next, EV_HEALTH, 0);
   }
@@ -1174,8 +1264,10 @@ export class ClusterSimulation implements Simulation {
       attempts: this.attempts,
       failedAttempts: this.failedAttempts,
       subscriberDisconnects: this.subscriberDisconnects,
+      missedWhileUnsubscribed: this.missedWhileUnsubscribed,
       sourceRequestsPerSec: this.nowUsValue > 0 ? this.sourceRequests / (this.nowUsValue / 1e6) : 0,
       disconnected: this.disconnectedNow,
+      recoveryPaths: { ...this.paths },
     };
   }
 

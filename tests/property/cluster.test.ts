@@ -1,0 +1,118 @@
+// The fleet scenarios reproduce what the issue and the guide promise, at their defaults.
+import { describe, expect, it } from 'vitest';
+import { runCluster } from '../support/cluster.ts';
+
+describe('reconnect storm', () => {
+  it('without jitter at least 90% of first attempts land in one 100 ms bucket', async () => {
+    const { result, rerun } = await runCluster('reconnect-storm', { jitter: 'none' }, 1);
+    const r = result.reconnect!;
+    expect(r.firstAttempts, rerun).toBe(10_000);
+    expect(r.firstAttemptPeakShare, rerun).toBeGreaterThanOrEqual(0.9);
+    expect(result.faults![0]).toMatchObject({ kind: 'mass-disconnect', hit: 10_000 });
+  });
+
+  it('with full jitter the busiest bucket holds at most twice the uniform expectation', async () => {
+    const { result, rerun } = await runCluster('reconnect-storm', { jitter: 'full' }, 1);
+    const r = result.reconnect!;
+    expect(r.firstAttempts, rerun).toBe(10_000);
+    expect(r.peakToUniformRatio, rerun).toBeLessThanOrEqual(2);
+    expect(r.allReconnectedAtS, rerun).not.toBeNull();
+  });
+});
+
+describe('broker failure', () => {
+  it('Redis loses what was published during the outage; Kafka and direct polling lose nothing', async () => {
+    const redis = await runCluster('broker-failure', { broker: 'redis' }, 1);
+    const kafka = await runCluster('broker-failure', { broker: 'kafka' }, 1);
+    const direct = await runCluster('broker-failure', { broker: 'direct' }, 1);
+    const rc = redis.result.clusterStats!;
+    expect(rc.lostAtBroker, redis.rerun).toBeGreaterThan(0);
+    expect(rc.faults[0].hit, redis.rerun).toBe(rc.lostAtBroker);
+    expect(rc.lost, redis.rerun).toBeGreaterThan(0);
+    expect(rc.reach, redis.rerun).toBeLessThan(0.9);
+    for (const run of [kafka, direct]) {
+      expect(run.result.lost, run.rerun).toBe(0);
+      expect(run.result.faults![0].hit, run.rerun).toBeGreaterThan(0);
+      // Replayed after the outage: the latency spike is about the outage's length.
+      expect(run.result.latencyMs.max, run.rerun).toBeGreaterThan(5_000);
+    }
+  });
+});
+
+describe('load balancing', () => {
+  it('consistent hashing remaps about 1/(n+1) of users on scale-out; round robin nearly all', async () => {
+    const ch = await runCluster('load-balancing', { strategy: 'consistent-hash', duration: 20 }, 1);
+    const rr = await runCluster('load-balancing', { strategy: 'round-robin', duration: 20 }, 1);
+    expect(ch.result.remappedShareOnScaleOut!, ch.rerun).toBeLessThan(0.3);
+    expect(rr.result.remappedShareOnScaleOut!, rr.rerun).toBeGreaterThan(0.7);
+  });
+
+  it('IP hashing behind a NAT piles an office onto one server', async () => {
+    const nat = await runCluster(
+      'load-balancing',
+      { strategy: 'ip-hash', usersPerIp: 1_000, duration: 20 },
+      1,
+    );
+    const even = await runCluster(
+      'load-balancing',
+      { strategy: 'least-connections', duration: 20 },
+      1,
+    );
+    const spread = (c: number[]) => Math.max(...c) / Math.max(1, Math.min(...c.slice(0, 5)));
+    expect(spread(nat.result.connectionsPerServer!), nat.rerun).toBeGreaterThan(2);
+    expect(spread(even.result.connectionsPerServer!), even.rerun).toBeLessThan(1.1);
+  });
+
+  it('a restarted server comes back empty under round robin; new connections go to the new server', async () => {
+    const { result, rerun } = await runCluster('load-balancing', {}, 1);
+    const c = result.connectionsPerServer!;
+    expect(c, rerun).toHaveLength(6);
+    expect(c[1], rerun).toBeLessThan(0.5 * c[0]);
+    expect(result.faults!.map((f) => f.kind)).toEqual(['server-crash', 'scale-out']);
+    expect(result.faults![0].hit, rerun).toBe(1_200);
+  });
+});
+
+describe('Redis pub/sub', () => {
+  it('a server crash with no history loses what its users missed; broker history recovers it', async () => {
+    const none = await runCluster('redis-pubsub', { duration: 150 }, 1);
+    const history = await runCluster('redis-pubsub', { duration: 150, history: 'broker' }, 1);
+    expect(none.result.lost!, none.rerun).toBeGreaterThan(0);
+    expect(history.result.lost!, history.rerun).toBe(0);
+    expect(history.result.recovered!, history.rerun).toBeGreaterThan(0);
+  });
+
+  it('a subscriber slower than its output buffer is disconnected and misses messages', async () => {
+    const o = { duration: 20, cpuPerSendUs: 10 };
+    const fast = await runCluster('redis-pubsub', o, 1, []);
+    expect(fast.result.clusterStats!.subscriberDisconnects, fast.rerun).toBe(0);
+    // Each send now takes 3 ms at 10 updates/s: the send backlogs outgrow Redis's 8 MB buffer.
+    const slow = await runCluster('redis-pubsub', { ...o, cpuPerSendUs: 3_000, rate: 10 }, 1, []);
+    expect(slow.result.clusterStats!.subscriberDisconnects, slow.rerun).toBeGreaterThan(0);
+    expect(slow.result.clusterStats!.missedWhileUnsubscribed, slow.rerun).toBeGreaterThan(0);
+  });
+});
+
+describe('Kafka', () => {
+  it('a crashed consumer replays from its committed offset: duplicates at least once, none exactly once', async () => {
+    const alo = await runCluster('kafka', { duration: 150 }, 1);
+    const eo = await runCluster('kafka', { duration: 150, guarantee: 'exactly-once' }, 1);
+    expect(alo.result.lost!, alo.rerun).toBe(0);
+    expect(alo.result.clusterStats!.recoveryPaths.consumerReplay, alo.rerun).toBeGreaterThan(0);
+    expect(alo.result.duplicated, alo.rerun).toBeGreaterThan(0);
+    expect(eo.result.duplicated, eo.rerun).toBe(0);
+    expect(eo.result.clusterStats!.duplicatesSuppressed, eo.rerun).toBeGreaterThan(0);
+  });
+});
+
+describe('direct polling', () => {
+  it('adds about half a poll interval and loads the source with servers ÷ interval requests', async () => {
+    const a = await runCluster('direct-polling', { duration: 30 }, 1);
+    const b = await runCluster('direct-polling', { duration: 30, servers: 6 }, 1);
+    expect(a.result.latencyMs.p50, a.rerun).toBeGreaterThan(400);
+    expect(a.result.latencyMs.p50, a.rerun).toBeLessThan(700);
+    const ra = a.result.clusterStats!.sourceRequestsPerSec;
+    expect(ra, a.rerun).toBeCloseTo(3, 0);
+    expect(b.result.clusterStats!.sourceRequestsPerSec / ra, b.rerun).toBeCloseTo(2, 0);
+  });
+});
