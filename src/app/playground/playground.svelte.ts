@@ -46,6 +46,11 @@ const WORKER_URL = './mockServiceWorker.js';
 const FLUSH_MS = 100;
 /** The feed timer wakes at least this often, to pull the next updates from the simulator. */
 const PUMP_MAX_MS = 250;
+/**
+ * A longer gap between feed timers means the page was asleep or throttled in the background; the
+ * feed treats it as a pause, rather than publishing everything it missed in one burst.
+ */
+const STALL_MS = 5_000;
 /** Page-side delay before a dropped WebSocket reconnects. */
 export const WS_RECONNECT_MS = 2_000;
 export const SSE_RETRY_MS = 2_000;
@@ -89,6 +94,7 @@ export class PlaygroundState {
   private spare: UpdateSource | null = null;
   private price = 100;
   private feedTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastPumpMs = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private stops: Partial<Record4<() => void>> = {};
   private socket: SocketClient | null = null;
@@ -127,7 +133,7 @@ export class PlaygroundState {
         onStreamResume: ({ since, replayed, via }) =>
           this.serverNote(
             'sse',
-            `server resumes after #${since} (${via}): replays ${replayed} missed update${replayed === 1 ? '' : 's'}`,
+            `server resumes after #${since}: replays ${replayed} missed update${replayed === 1 ? '' : 's'} (${via === 'Last-Event-ID' ? 'from Last-Event-ID' : 'from its cursor for this stream: this browser keeps Last-Event-ID from service workers'})`,
           ),
       });
       const worker = setupWorker(...handlers);
@@ -263,6 +269,7 @@ export class PlaygroundState {
     if (this.clock.running || !this.schedule) return;
     this.clock.setSpeed(this.speed, performance.now());
     this.clock.start(performance.now());
+    this.lastPumpMs = performance.now();
     this.feedRunning = true;
     this.schedulePump(0);
   }
@@ -285,6 +292,11 @@ export class PlaygroundState {
     const schedule = this.schedule;
     if (!schedule || !this.clock.running || this.closed) return;
     const now = performance.now();
+    if (now - this.lastPumpMs > STALL_MS && this.lastPumpMs > 0) {
+      this.clock.pause(this.lastPumpMs + PUMP_MAX_MS);
+      this.clock.start(now);
+    }
+    this.lastPumpMs = now;
     const simNow = this.clock.simAt(now);
     // Look a little ahead, so the next update's due time is known and its timer can be exact.
     schedule.advance(simNow + PUMP_MAX_MS * 1000 * this.clock.speed);
@@ -476,7 +488,7 @@ export class PlaygroundState {
         const text =
           updates.length === 0
             ? '200 [] nothing new'
-            : `200 ${updates.length} update${updates.length === 1 ? '' : 's'} ${seqLabel(entry.seqs)} · ${describe(updates[updates.length - 1])}`;
+            : `200 ${updates.length} update${updates.length === 1 ? '' : 's'} ${seqLabel(entry.seqs)} · ${describe(headline(updates))}`;
         add(updates.length === 0 ? 'empty' : 'response', text, entry);
       },
       message: (update, bytes, detail) => {
@@ -528,6 +540,11 @@ export class PlaygroundState {
     this.counters = { ...this.live };
     this.connection = { ...this.liveConn };
   };
+}
+
+/** The update a batch's log line describes: a message you sent if there is one, else the newest. */
+function headline(updates: Update[]): Update {
+  return updates.findLast((u) => u.from === 'you') ?? updates[updates.length - 1];
 }
 
 /** One line about an update: its price, or who said what. */
