@@ -52,6 +52,8 @@ export function formatSummary(r: RunResult, command: string): string {
       'server queue max',
       `${int.format(Math.max(...r.servers.map((s) => s.queueLengthMax)))} sends`,
     ),
+    ...protocolLines(r, row),
+    ...clusterLines(r, row),
     '',
     row(
       'events',
@@ -61,6 +63,56 @@ export function formatSummary(r: RunResult, command: string): string {
     row('rerun', command),
   ];
   return lines.join('\n');
+}
+
+type Row = (label: string, value: string) => string;
+const pct = (x: number) => `${dec.format(100 * x)}%`;
+
+function protocolLines(r: RunResult, row: Row): string[] {
+  const p = r.protocolStats;
+  if (!p) return [];
+  return [
+    '',
+    row('protocol', `${p.protocol} (${p.bidirectional ? 'bidirectional' : 'one-way'})`),
+    row(
+      'requests per update',
+      `${dec.format(p.requestsPerDelivered)}  (${pct(p.wastedRequestShare)} empty)`,
+    ),
+    row('bytes per update', `${int.format(p.wireBytesPerDelivered)} B on the wire`),
+    row(
+      'server connections',
+      `${int.format(p.serverConnectionsPeak)} peak, ${dec.format(p.serverMemoryMB)} MB`,
+    ),
+    row('battery', `${dec.format(p.batteryMahPerHour)} mAh/h per client`),
+    row('setup', `p50 ${dec.format(p.setupLatencyMs.p50)} ms`),
+    row('recovered / blocked', `${int.format(p.recovered)} / ${int.format(p.blockedStreams)}`),
+  ];
+}
+
+function clusterLines(r: RunResult, row: Row): string[] {
+  const c = r.clusterStats;
+  if (!c) return [];
+  const rc = c.reconnect;
+  return [
+    '',
+    row('distribution', `${c.broker}, ${c.strategy}, ${c.guarantee}`),
+    row('reach', pct(c.reach)),
+    row('lost / at broker', `${int.format(c.lost)} / ${int.format(c.lostAtBroker)} messages`),
+    row('recovered / resynced', `${int.format(c.recovered)} / ${int.format(c.resynced)}`),
+    row('stale', int.format(c.stale)),
+    row('dupes suppressed', int.format(c.duplicatesSuppressed)),
+    row('connections', c.connectionsPerServer.map((n) => int.format(n)).join(' · ')),
+    row(
+      'reconnects',
+      `${int.format(rc.firstAttempts)} first attempts, peak 100 ms holds ${pct(rc.firstAttemptPeakShare)} (${dec.format(rc.peakToUniformRatio)}× uniform), all back at ${rc.allReconnectedAtS === null ? '–' : `${dec.format(rc.allReconnectedAtS)} s`}`,
+    ),
+    ...c.faults.map((f) =>
+      row(
+        `fault @ ${dec.format(f.atS)} s`,
+        `${f.kind}${f.kind.startsWith('server') || f.kind === 'partition' || f.kind === 'graceful-shutdown' ? ` (server ${f.target})` : ''}: hit ${int.format(f.hit)}`,
+      ),
+    ),
+  ];
 }
 
 /** One progress line, redrawn in place on a terminal. */
