@@ -5,7 +5,13 @@ import { LabPage } from './lab-page.ts';
 
 const ALL = ['polling', 'long-polling', 'sse', 'websocket', 'webrtc'];
 
+const cliHashes = new Map<string, string>();
+
+/** The CLI's traceHash for one protocol of the comparison (cached: each run costs seconds). */
 function cliHash(protocol: string, seed: number, durationS: number): string {
+  const key = `${protocol}/${seed}/${durationS}`;
+  const cached = cliHashes.get(key);
+  if (cached) return cached;
   const out = execFileSync(
     'npx',
     [
@@ -23,7 +29,9 @@ function cliHash(protocol: string, seed: number, durationS: number): string {
     ],
     { encoding: 'utf8', timeout: 60_000 },
   );
-  return (JSON.parse(out) as { traceHash: string }).traceHash;
+  const hash = (JSON.parse(out) as { traceHash: string }).traceHash;
+  cliHashes.set(key, hash);
+  return hash;
 }
 
 test('the comparison shows five measured columns, marks the best cells and matches the CLI per arm', async ({

@@ -42,7 +42,13 @@ test('screenshots of the comparison, the wizard and a single protocol', async ({
   for (const width of [1280, 700]) {
     await page.setViewportSize({ width, height: 800 });
     await lab.open('?scenario=protocols&seed=7&duration=30');
+    await lab.setSpeed('10');
+    await lab.play();
+    await page.waitForTimeout(2500);
+    await page.getByTestId('matrix').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${dir}/compare-${width}-run.png` });
     await lab.runToEnd();
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${dir}/compare-${width}.png` });
     await page.screenshot({ path: `${dir}/compare-${width}-full.png`, fullPage: true });
 
