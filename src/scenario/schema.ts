@@ -225,7 +225,8 @@ export const FAULT_KINDS = [
 /** One scheduled fault: what, when, to which target, for how long. */
 export const faultSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS),
-  atS: nonNegative,
+  /** When it happens; a fault injected by click happens at the current time whatever this says. */
+  atS: nonNegative.default(0),
   /** Server index for server faults and for a broker ↔ server partition; ignored otherwise. */
   target: z.number().int().min(0).max(10_000).default(0),
   /** Down time before recovery (restart, broker up, LB up); 0 = stays down. */

@@ -14,7 +14,7 @@ const QueryParams = (
 ).URLSearchParams;
 
 /** Names the URL reserves for itself; scenario parameters may not use them. */
-export const RESERVED_QUERY_KEYS = ['scenario', 'seed', 'embed'] as const;
+export const RESERVED_QUERY_KEYS = ['scenario', 'seed', 'embed', 'view', 'arms', 'faults'] as const;
 
 export const DEFAULT_SCENARIO = 'two-hop';
 
@@ -29,7 +29,16 @@ export function runFromQuery(search: string): RunSpec {
       throw new ScenarioError(key.slice(0, 60), 'appears twice in the URL');
     overrides[key] = value;
   }
-  return resolveRun(scenario, overrides, query.get('seed') ?? DEFAULT_SEED);
+  const faultsText = query.get('faults');
+  let faults: unknown;
+  if (faultsText !== null) {
+    try {
+      faults = JSON.parse(faultsText);
+    } catch {
+      throw new ScenarioError('faults', 'must be a JSON array of faults');
+    }
+  }
+  return resolveRun(scenario, overrides, query.get('seed') ?? DEFAULT_SEED, { faults });
 }
 
 /** Writes a run as a query string, omitting parameters at their defaults. */
@@ -40,6 +49,12 @@ export function queryFromRun(run: RunSpec, extra: Record<string, string> = {}): 
   for (const p of run.scenario.parameters) {
     const value = run.params[p.name];
     if (value !== p.default) query.set(p.name, String(value));
+  }
+  // A cluster run whose fault schedule differs from its scenario's (faults injected by click).
+  const own = getScenario(run.scenario.id);
+  if (run.scenario.model === 'cluster' && own.model === 'cluster') {
+    const faults = JSON.stringify(run.scenario.topology.faults);
+    if (faults !== JSON.stringify(own.topology.faults)) query.set('faults', faults);
   }
   for (const [k, v] of Object.entries(extra)) query.set(k, v);
   return query.toString();

@@ -4,7 +4,14 @@ import { initHistograms } from './histogram.ts';
 import { ClusterSimulation } from './models/cluster/model.ts';
 import { ProtocolSimulation } from './models/protocols.ts';
 import { TwoHopSimulation } from './models/two-hop.ts';
-import type { RunResult, Snapshot, Topology, TraceRecord, UpdateRecord } from './types.ts';
+import type {
+  FaultRecord,
+  RunResult,
+  Snapshot,
+  Topology,
+  TraceRecord,
+  UpdateRecord,
+} from './types.ts';
 
 /** A run in progress. Same RunSpec (scenario, parameters, seed) = the same run, event by event. */
 export interface Simulation {
@@ -24,6 +31,10 @@ export interface Simulation {
   drainTrace(): TraceRecord[];
   /** Updates published so far, from index `since` on (at most `limit`), in publication order. */
   updates(since: number, limit?: number): UpdateRecord[];
+  /** Cluster scenarios: inject a fault now (validated; field-named ScenarioError otherwise). */
+  injectFault?(fault: unknown): FaultRecord;
+  /** Cluster scenarios: the fault schedule so far, injected faults included. */
+  faultSchedule?(): unknown[];
   /** Frees the WebAssembly histograms. */
   dispose(): void;
 }

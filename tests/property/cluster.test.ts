@@ -116,3 +116,32 @@ describe('direct polling', () => {
     expect(b.result.clusterStats!.sourceRequestsPerSec / ra, b.rerun).toBeCloseTo(2, 0);
   });
 });
+
+describe('faults injected while the run goes on', () => {
+  it('join the schedule, record what they hit, and the URL of the schedule reproduces the run', async () => {
+    const { createSimulation } = await import('../../src/sim/simulation.ts');
+    const { queryFromRun, runFromQuery } = await import('../../src/scenario/url.ts');
+    const { spec } = await import('../support/run.ts');
+    const run = spec('redis-pubsub', { duration: 60 }, 4);
+    const sim = await createSimulation(run);
+    sim.runUntil(20_000_000);
+    const rec = sim.injectFault!({ kind: 'server-crash', atS: 0, target: 2, forS: 5 });
+    expect(rec.atS).toBe(20.000001);
+    expect(() => sim.injectFault!({ kind: 'server-crash', target: 9 })).toThrow(/fault.target/);
+    expect(() => sim.injectFault!({ kind: 'meteor' })).toThrow(/fault.kind/);
+    sim.runUntil(sim.durationUs);
+    const live = sim.result(0);
+    const schedule = sim.faultSchedule!();
+    sim.dispose();
+    expect(live.faults!.at(-1)).toMatchObject({ kind: 'server-crash', atS: 20.000001, target: 2 });
+    expect(live.faults!.at(-1)!.hit).toBeGreaterThan(0);
+    // The same run, from a URL that carries the schedule.
+    const replayed = runFromQuery(
+      `?${queryFromRun({ ...run, scenario: { ...run.scenario, topology: { ...run.scenario.topology, faults: schedule } } } as typeof run)}`,
+    );
+    const again = await createSimulation(replayed);
+    again.runUntil(again.durationUs);
+    expect(again.result(0).traceHash).toBe(live.traceHash);
+    again.dispose();
+  });
+});

@@ -1,7 +1,7 @@
 // Hop 2 and the fleet: direct polling, Redis pub/sub or Kafka; load balancing; reconnects; faults.
 import { ScenarioError } from '../../../scenario/errors.ts';
 import type { RunSpec } from '../../../scenario/resolve.ts';
-import type { ClusterScenario, Fault } from '../../../scenario/schema.ts';
+import { faultSchema, type ClusterScenario, type Fault } from '../../../scenario/schema.ts';
 import type { DeliveryRecord } from '../../checkers/sequence.ts';
 import { CpuPool } from '../../cpu.ts';
 import { sampler, type Sampler } from '../../dist.ts';
@@ -57,6 +57,7 @@ const START_SPREAD_MIN_US = 1_000_000;
 /** Bucket width for the reconnect-storm measurements. */
 const STORM_BUCKET_US = 100_000;
 const TRACED_MESSAGES_PER_SEC = 25;
+const INJECTED_SCALE_OUTS = 2;
 
 // Trace node indexes: source, broker, lb, then servers, then their user groups.
 export type RecoveryPath =
@@ -191,6 +192,10 @@ export class ClusterSimulation implements Simulation {
   private failedAttempts = 0;
   private rejectedConnections = 0;
   private readonly faults: FaultRecord[];
+  /** The fault schedule: the scenario's, plus faults injected while the run goes on. */
+  private readonly schedule: Fault[];
+  /** Faults still to happen: [time µs, schedule index], in time order. */
+  private readonly pending: [number, number][] = [];
   private readonly firstAttemptsUs: number[] = [];
   private lastReconnectUs = 0;
   private disconnectedNow = 0;
@@ -236,7 +241,8 @@ export class ClusterSimulation implements Simulation {
           'faults',
           `${f.kind} at ${f.atS} s targets server ${f.target}, but there are ${t.servers}`,
         );
-    this.maxServers = t.servers + scaleOuts;
+    // Room for two scale-outs injected while the run goes on.
+    this.maxServers = t.servers + scaleOuts + INJECTED_SCALE_OUTS;
     this.serverCount = t.servers;
     const S = this.maxServers;
     this.alive = new Uint8Array(S);
@@ -303,6 +309,7 @@ export class ClusterSimulation implements Simulation {
       1,
       Math.round((sc.workload.ratePerChannelPerSec * t.channels) / TRACED_MESSAGES_PER_SEC),
     );
+    this.schedule = t.faults.map((f) => ({ ...f }));
     this.faults = t.faults.map((f) => ({
       kind: f.kind,
       atS: f.atS,
@@ -327,10 +334,8 @@ export class ClusterSimulation implements Simulation {
       q.push(Math.round(startRng.float() * spreadUs), (u << KIND_BITS) | EV_ATTEMPT, 0);
     const meanGapUs = 1e6 / this.sc.workload.ratePerChannelPerSec;
     for (let c = 0; c < this.channels; c++) this.schedulePublish(c, 0, meanGapUs);
-    this.sc.topology.faults.forEach((f, i) => {
-      const at = Math.round(f.atS * 1e6);
-      if (at <= this.durationUs) q.push(at, (i << KIND_BITS) | EV_FAULT, 0);
-    });
+    this.schedule.forEach((f, i) => this.pending.push([Math.round(f.atS * 1e6), i]));
+    this.pending.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     q.push(Math.round(this.t.loadBalancer.healthCheckIntervalS * 1e6), EV_HEALTH, 0);
     const b = this.t.broker;
     for (let s = 0; s < this.serverCount; s++) {
@@ -362,23 +367,33 @@ export class ClusterSimulation implements Simulation {
     return this.eventCount;
   }
 
+  /**
+   * Faults live outside the event queue and run before any queued event at the same time, so a
+   * fault injected by click at time T and the same fault scheduled from the start of a replay
+   * land at the same place in the run.
+   */
+  private peekUs(): number {
+    const fault = this.pending.length > 0 ? this.pending[0][0] : Infinity;
+    return Math.min(fault, this.queue.peekTime());
+  }
+
   get done(): boolean {
-    return this.nowUsValue >= this.durationUs && this.queue.peekTime() > this.durationUs;
+    return this.nowUsValue >= this.durationUs && this.peekUs() > this.durationUs;
   }
 
   runUntil(untilUs: number, maxEvents = Infinity): number {
     const limit = Math.min(untilUs, this.durationUs);
     let k = 0;
-    while (k < maxEvents && this.queue.peekTime() <= limit) {
+    while (k < maxEvents && this.peekUs() <= limit) {
       this.dispatch();
       k++;
     }
-    if (this.queue.peekTime() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
+    if (this.peekUs() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
     return k;
   }
 
   step(): boolean {
-    if (this.queue.peekTime() > this.durationUs) {
+    if (this.peekUs() > this.durationUs) {
       this.nowUsValue = this.durationUs;
       return false;
     }
@@ -388,6 +403,13 @@ export class ClusterSimulation implements Simulation {
 
   private dispatch(): void {
     const q = this.queue;
+    if (this.pending.length > 0 && this.pending[0][0] <= q.peekTime()) {
+      const [at, i] = this.pending.shift()!;
+      this.nowUsValue = at;
+      this.eventCount++;
+      this.hasher.addEvent(at, (i << KIND_BITS) | EV_FAULT, 0);
+      return this.onFault(at, i);
+    }
     q.pop();
     const now = q.time;
     this.nowUsValue = now;
@@ -412,8 +434,6 @@ export class ClusterSimulation implements Simulation {
         return this.onConnected(now, arg, w1);
       case EV_DETECT:
         return this.onDetect(now, arg, w1);
-      case EV_FAULT:
-        return this.onFault(now, arg);
       case EV_RECOVER:
         return this.onRecover(now, arg);
       case EV_HEALTH:
@@ -921,7 +941,7 @@ export class ClusterSimulation implements Simulation {
   }
 
   private onFault(now: number, i: number): void {
-    const f: Fault = this.t.faults[i];
+    const f: Fault = this.schedule[i];
     const rec = this.faults[i];
     if (
       f.forS > 0 &&
@@ -962,7 +982,7 @@ export class ClusterSimulation implements Simulation {
   }
 
   private onRecover(now: number, i: number): void {
-    const f = this.t.faults[i];
+    const f = this.schedule[i];
     this.faults[i].recoveredAtS = now / 1e6;
     switch (f.kind) {
       case 'server-crash':
@@ -1434,6 +1454,46 @@ export class ClusterSimulation implements Simulation {
         origin: -1,
       });
     return out;
+  }
+
+  /**
+   * Injects a fault now (a click in the lab). It joins the schedule like any other, so a run that
+   * replays the same schedule — the URL records it — reproduces it exactly.
+   */
+  injectFault(raw: unknown): FaultRecord {
+    const parsed = faultSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ScenarioError(['fault', ...issue.path.map(String)].join('.'), issue.message);
+    }
+    // Not earlier than one microsecond after now: what already happened stays as it was.
+    const f = { ...parsed.data, atS: Math.max(parsed.data.atS, (this.nowUsValue + 1) / 1e6) };
+    const servers = f.kind === 'scale-out' ? this.maxServers : this.serverCount;
+    if (
+      (f.kind === 'server-crash' || f.kind === 'graceful-shutdown' || f.kind === 'partition') &&
+      f.target >= servers
+    )
+      throw new ScenarioError('fault.target', `must be a server from 0 to ${servers - 1}`);
+    if (f.kind === 'scale-out' && this.serverCount >= this.maxServers)
+      throw new ScenarioError('fault.kind', 'no room for another server in this run');
+    const i = this.schedule.length;
+    this.schedule.push(f);
+    const rec: FaultRecord = {
+      kind: f.kind,
+      atS: f.atS,
+      target: f.target,
+      hit: 0,
+      recoveredAtS: null,
+    };
+    this.faults.push(rec);
+    this.pending.push([Math.round(f.atS * 1e6), i]);
+    this.pending.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return rec;
+  }
+
+  /** The schedule so far, scenario faults and injected ones (for the URL and the timeline). */
+  faultSchedule(): Fault[] {
+    return this.schedule.map((f) => ({ ...f }));
   }
 
   /** Starts recording every applied delivery for checkers (tests); returns the live list. */
