@@ -317,6 +317,8 @@ export class LabState {
       seed: this.seed,
     };
     if (this.comparison && this.chosenArms) request.arms = [...this.chosenArms];
+    // A link's fault schedule lives in the resolved scenario; the worker must run the same one.
+    if (this.scenario.model === 'cluster') request.faults = this.scenario.topology.faults;
     return request;
   }
 

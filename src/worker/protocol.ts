@@ -9,6 +9,8 @@ export interface RunRequest {
   seed: number;
   /** For a run that expands into several arms (protocol=all): the arm labels to keep; all if absent. */
   arms?: string[];
+  /** Cluster scenarios: the fault schedule to run (a link's `faults`), replacing the scenario's own. */
+  faults?: unknown;
 }
 
 export type RunPhase =

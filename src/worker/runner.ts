@@ -140,7 +140,13 @@ export class SimRunner {
     const sims: Simulation[] = [];
     let labels: string[];
     try {
-      const spec = resolveRun(getScenario(request.scenarioId), request.params, request.seed);
+      const options = request.faults === undefined ? {} : { faults: request.faults };
+      const spec = resolveRun(
+        getScenario(request.scenarioId),
+        request.params,
+        request.seed,
+        options,
+      );
       const arms = selectArms(spec, request.arms);
       labels = arms.map((a) => a.label);
       for (const arm of arms) sims.push(await createSimulation(arm.run));

@@ -199,3 +199,21 @@ test('a bad arm choice fails the load with the field named', async () => {
     /only a comparison/,
   );
 });
+
+test('a cluster request carries its fault schedule to the run; other models refuse one', async () => {
+  const faults = [{ kind: 'server-crash', atS: 2, target: 0, forS: 1 }];
+  const request = { scenarioId: 'broker-failure', params: { duration: 5 }, seed: 3, faults };
+  const { env, r } = await runner(undefined, 1, request);
+  r.setSpeed('max');
+  r.start();
+  env.drain();
+  const last = env.updates.at(-1)!;
+  expect(last.status.phase).toBe('done');
+  const run = resolveRun(getScenario('broker-failure'), { duration: 5 }, 3, { faults });
+  const sim = await createSimulation(run);
+  sim.runUntil(sim.durationUs);
+  expect(last.result?.traceHash).toBe(sim.snapshot().traceHash);
+  sim.dispose();
+  const env2 = fakeHost();
+  await expect(new SimRunner(env2.host).load({ ...small, faults })).rejects.toThrow(/^faults:/);
+});

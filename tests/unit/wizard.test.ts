@@ -216,8 +216,9 @@ describe('links into the lab', () => {
                     expect(r.candidates.length, label).toBeGreaterThanOrEqual(2);
                     expect(new Set(r.candidates).size, label).toBe(r.candidates.length);
                     if (r.choice !== 'rest') expect(r.candidates[0], label).toBe(r.choice);
-                    // The single-run link has no page keys: runFromQuery takes it as it is.
+                    // runFromQuery takes both links as they are (view and arms are reserved keys).
                     expect(() => runFromQuery(r.openQuery), label).not.toThrow();
+                    expect(() => runFromQuery(r.compareQuery), label).not.toThrow();
                     const open = openLink(r.openQuery);
                     expect(open.run.scenario.id, label).toBe(
                       r.choice === 'rest' ? 'polling' : r.choice,
