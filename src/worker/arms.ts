@@ -6,9 +6,10 @@ import { armsOf, type Arm } from '../sim/compare.ts';
 /** Fewest arms a comparison may keep: one arm is the normal single-run view. */
 export const MIN_ARMS = 2;
 
-/** True when the run expands into several arms (a protocol scenario set to `all`). */
-export function isComparison(run: Pick<RunSpec, 'scenario'>): boolean {
-  return run.scenario.model === 'protocols' && run.scenario.workload.protocol === 'all';
+/** True when the run expands into several arms (today: a protocol scenario set to `all`). */
+export function isComparison(run: RunSpec): boolean {
+  // Asks the core rather than repeating its rule, so new kinds of arms show up here unchanged.
+  return armsOf(run).length >= MIN_ARMS;
 }
 
 /** The labels a comparison run can keep, in the core's order. */
