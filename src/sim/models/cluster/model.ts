@@ -1389,7 +1389,10 @@ export class ClusterSimulation implements Simulation {
     };
   }
 
+  /** The servers of the scenario (scheduled scale-outs included; room for injected ones is not). */
   topology(): Topology {
+    const shown = Math.max(this.serverCount, this.maxServers - INJECTED_SCALE_OUTS);
+    const perServer = Math.round(this.users / this.t.servers);
     const nodes: Topology['nodes'] = [
       {
         id: 'source',
@@ -1409,7 +1412,7 @@ export class ClusterSimulation implements Simulation {
     const edges: Topology['edges'] = [
       { id: 'source->broker', from: 'source', to: 'broker', hop: 'hop2' },
     ];
-    for (let s = 0; s < this.maxServers; s++) {
+    for (let s = 0; s < shown; s++) {
       nodes.push({
         id: `server-${s}`,
         kind: 'server',
@@ -1418,7 +1421,7 @@ export class ClusterSimulation implements Simulation {
       });
       edges.push({ id: `broker->server-${s}`, from: 'broker', to: `server-${s}`, hop: 'hop2' });
     }
-    for (let s = 0; s < this.maxServers; s++) {
+    for (let s = 0; s < shown; s++) {
       nodes.push({
         id: `users-${s}`,
         kind: 'users',
