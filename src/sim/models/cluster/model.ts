@@ -1426,7 +1426,7 @@ export class ClusterSimulation implements Simulation {
         id: `users-${s}`,
         kind: 'users',
         label: 'users',
-        count: this.conns[s],
+        count: s < this.t.servers ? perServer : 0,
         parent: `server-${s}`,
       });
       edges.push({
