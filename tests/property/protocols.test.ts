@@ -199,15 +199,26 @@ describe('WebRTC', () => {
           loss: 0,
           radio: 'none',
         };
-        const direct = (await runProtocol('webrtc', { ...o, stun: 1 }, s)).result;
-        const relayed = (await runProtocol('webrtc', { ...o, stun: 0 }, s)).result;
+        const direct = await runProtocol('webrtc', { ...o, stun: 1 }, s);
+        const relayed = await runProtocol('webrtc', { ...o, stun: 0 }, s);
         const why = rerun('webrtc', { ...o, stun: 0 }, s);
-        expect(direct.protocolStats?.relayedShare).toBe(0);
-        expect(relayed.protocolStats?.relayedShare).toBe(1);
-        for (const k of ['min', 'p50', 'p90', 'p99'] as const)
-          expect(relayed.latencyMs[k], `${k}: ${why}`).toBeGreaterThanOrEqual(direct.latencyMs[k]);
-        expect(relayed.protocolStats!.relayBytes, why).toBeGreaterThan(0);
-        expect(direct.protocolStats!.relayBytes).toBe(0);
+        expect(direct.result.protocolStats?.relayedShare).toBe(0);
+        expect(relayed.result.protocolStats?.relayedShare).toBe(1);
+        // The same update to the same client, both ways: the relay is never the faster one.
+        // (After set-up: the relayed mesh takes longer to negotiate, so the first seconds differ.)
+        const key = (d: { client: number; message: number }) => `${d.client}/${d.message}`;
+        const directUs = new Map(direct.deliveries.map((d) => [key(d), d.arrivalUs - d.createdUs]));
+        let matched = 0;
+        for (const d of relayed.deliveries) {
+          if (d.createdUs < 5e6) continue;
+          const other = directUs.get(key(d));
+          if (other === undefined) continue;
+          matched++;
+          expect(d.arrivalUs - d.createdUs, `${key(d)}: ${why}`).toBeGreaterThanOrEqual(other);
+        }
+        expect(matched, why).toBeGreaterThan(100);
+        expect(relayed.result.protocolStats!.relayBytes, why).toBeGreaterThan(0);
+        expect(direct.result.protocolStats!.relayBytes).toBe(0);
       }),
       { numRuns: 8 },
     );

@@ -2,6 +2,8 @@
 
 /** One delivery as a client saw it. */
 export interface DeliveryRecord {
+  /** The message (its id in publication order, the same across runs of one seed). */
+  message: number;
   client: number;
   channel: number;
   seq: number;

@@ -715,6 +715,7 @@ export class ClusterSimulation implements Simulation {
     this.intervalHist.record(age);
     this.series.delivered[this.series.bucket(now)]++;
     this.deliveryLog?.push({
+      message: id,
       client: u,
       channel: this.msgChannel[id],
       seq,

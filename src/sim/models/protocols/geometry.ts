@@ -72,6 +72,11 @@ export class Geometry {
     return -this.noiseMeanUs * Math.log(1 - this.rng.float());
   }
 
+  /** Queueing noise from a given uniform draw in [0, 1) (for draws keyed by what they are about). */
+  noiseFromUniform(u: number): number {
+    return this.noiseMeanUs === 0 ? 0 : -this.noiseMeanUs * Math.log(1 - u);
+  }
+
   /** Client ↔ server one-way delay without noise. */
   serverPathUs(i: number): number {
     return this.accessUs[i] + this.toServerUs[i];

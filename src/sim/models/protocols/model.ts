@@ -55,6 +55,7 @@ const TRACED_MESSAGES_PER_SEC = 25;
 const NODE_SOURCE = 0;
 const NODE_SERVER = 1;
 const NODE_CLIENTS = 2;
+const NODE_TURN = 3;
 const NODE_IDS = ['source', 'server', 'clients', 'turn'];
 
 const NEVER = Infinity;
@@ -371,6 +372,19 @@ export class ProtocolSimulation implements Simulation {
     return extra;
   }
 
+  /** Like lossUs, keyed by (message, receiver) for the peer-to-peer mesh. */
+  private keyedLossUs(id: number, j: number): number {
+    const net = this.sc.topology.network;
+    const reliable = this.sc.topology.webrtc.reliable === 'on';
+    let extra = 0;
+    for (let k = 0; k < 64; k++) {
+      if (pairHash(this.run.seed ^ (0x27d4eb2d + k), id, j) >= net.lossProbability) return extra;
+      if (!reliable) return -1;
+      extra += net.rtoMs * 1000;
+    }
+    return extra;
+  }
+
   /** Server → client i, sent at sendUs: FIFO on the connection, radio wake-up at the client. */
   private down(i: number, sendUs: number, bytes: number): number {
     const reach = sendUs + this.geo.serverPathUs(i) + this.geo.noiseUs() + this.lossUs(true);
@@ -527,6 +541,7 @@ export class ProtocolSimulation implements Simulation {
     else this.seen[i] = seq;
     if (arrival > this.lastHeardUs[i]) this.lastHeardUs[i] = arrival;
     this.deliveryLog?.push({
+      message: id,
       client: i,
       channel: this.msgChannel[id],
       seq,
@@ -606,7 +621,10 @@ export class ProtocolSimulation implements Simulation {
         continue;
       }
       const relayed = pairHash(this.run.seed, Math.min(origin, j), Math.max(origin, j)) >= stun;
-      const loss = this.lossUs(this.sc.topology.webrtc.reliable === 'on');
+      // Noise and loss are keyed by (message, receiver), not drawn from a stream, so they are the
+      // same whichever path the pair takes and however many other sends were skipped.
+      const noiseUs = this.geo.noiseFromUniform(pairHash(this.run.seed ^ 0x5bd1e995, id, j));
+      const loss = this.keyedLossUs(id, j);
       if (loss < 0) {
         this.dropOwed(j, 1);
         continue;
@@ -615,7 +633,7 @@ export class ProtocolSimulation implements Simulation {
         ? this.geo.relayPathUs(origin, j) + relayUs
         : this.geo.peerPathUs(origin, j);
       if (relayed) this.relayBytes += 2 * bytes;
-      const reach = start + pathUs + this.geo.noiseUs() + loss;
+      const reach = start + pathUs + noiseUs + loss;
       let arrival = reach + this.radios.touch(j, reach);
       // Each peer pair is one ordered SCTP stream: no overtaking within the pair.
       const slot = j * this.groupSize + originSlot;
@@ -630,6 +648,16 @@ export class ProtocolSimulation implements Simulation {
       }
       this.upHist.record(arrival - now);
       this.deliver(j, id, arrival, now, 1);
+      if (this.traced(id) && j % 7 === 0) {
+        // Peer to peer, or through the TURN relay (two legs) when ICE found no direct path.
+        if (relayed) {
+          const mid = Math.round((start + arrival) / 2);
+          this.trace.write(TRACE_HOP2, start, mid, NODE_CLIENTS, NODE_TURN, id, origin);
+          this.trace.write(TRACE_HOP1, mid, arrival, NODE_TURN, NODE_CLIENTS, id, j);
+        } else {
+          this.trace.write(TRACE_HOP1, start, arrival, NODE_CLIENTS, NODE_CLIENTS, id, j);
+        }
+      }
     }
   }
 
