@@ -220,6 +220,11 @@ export const FAULT_KINDS = [
   'graceful-shutdown',
   'scale-out',
   'partition',
+  // Heals, for faults left open (forS 0) — what a click on a failed node does.
+  'server-restart',
+  'broker-up',
+  'lb-up',
+  'partition-heal',
 ] as const;
 
 /** One scheduled fault: what, when, to which target, for how long. */

@@ -145,3 +145,28 @@ describe('faults injected while the run goes on', () => {
     again.dispose();
   });
 });
+
+describe('open faults and heals (what clicks on the topology do)', () => {
+  it('a crash left open keeps the server down until a restart heals it; heals of healthy parts hit nothing', async () => {
+    const faults = [
+      { kind: 'server-crash', atS: 10, target: 0 },
+      { kind: 'partition', atS: 10, target: 1 },
+      { kind: 'broker-down', atS: 12 },
+      { kind: 'server-restart', atS: 25, target: 0 },
+      { kind: 'partition-heal', atS: 25, target: 1 },
+      { kind: 'broker-up', atS: 25 },
+      { kind: 'lb-up', atS: 26 },
+    ];
+    const { result, rerun } = await runCluster('kafka', { duration: 150 }, 3, faults);
+    const f = result.faults!;
+    expect(f[0].recoveredAtS, rerun).toBe(25);
+    expect(f[1].recoveredAtS, rerun).toBe(25);
+    expect(f[2].recoveredAtS, rerun).toBe(25);
+    expect(
+      f.slice(3).map((x) => x.hit),
+      rerun,
+    ).toEqual([1, 1, 1, 0]);
+    expect(result.lost, rerun).toBe(0);
+    expect(result.clusterStats!.disconnected, rerun).toBe(0);
+  });
+});

@@ -976,10 +976,45 @@ export class ClusterSimulation implements Simulation {
       case 'partition':
         // Broker and server cannot reach each other: Redis drops the subscriber (its users miss
         // what is published), a Kafka consumer or a poller stalls and catches up after.
-        this.brokerLinkDownUntilUs[f.target] = now + f.forS * 1e6;
+        this.brokerLinkDownUntilUs[f.target] = f.forS > 0 ? now + f.forS * 1e6 : Infinity;
         rec.hit = this.conns[f.target];
         return;
+      case 'server-restart':
+      case 'broker-up':
+      case 'lb-up':
+      case 'partition-heal':
+        rec.hit = this.heal(now, f.kind, f.target);
+        return;
     }
+  }
+
+  /** Ends an open fault (a click on a failed node); returns 1 if something was down, else 0. */
+  private heal(now: number, kind: Fault['kind'], target: number): number {
+    const down =
+      kind === 'server-restart'
+        ? target < this.serverCount && !this.alive[target] && !this.draining[target]
+        : kind === 'broker-up'
+          ? !this.brokerUp
+          : kind === 'lb-up'
+            ? !this.lbUp
+            : this.brokerLinkDownUntilUs[target] > now;
+    if (!down) return 0;
+    const opened = {
+      'server-restart': 'server-crash',
+      'broker-up': 'broker-down',
+      'lb-up': 'lb-down',
+      'partition-heal': 'partition',
+    }[kind as string];
+    for (let i = this.faults.length - 1; i >= 0; i--)
+      if (
+        this.faults[i].kind === opened &&
+        this.faults[i].recoveredAtS === null &&
+        (opened === 'broker-down' || opened === 'lb-down' || this.faults[i].target === target)
+      ) {
+        this.onRecover(now, i);
+        return 1;
+      }
+    return 0;
   }
 
   private onRecover(now: number, i: number): void {
