@@ -1,5 +1,6 @@
 // The data the worker and the page exchange: run requests, status and streamed updates.
-import type { RunResult, Snapshot, Topology, TraceRecord } from '../sim/types.ts';
+import type { Fault } from '../scenario/schema.ts';
+import type { FaultRecord, RunResult, Snapshot, Topology, TraceRecord } from '../sim/types.ts';
 
 /** What the page asks the worker to simulate; the worker resolves it with the same code as the CLI. */
 export interface RunRequest {
@@ -56,6 +57,8 @@ export interface RunUpdate {
    * is furthest behind (so the clock shows what all arms have reached) and `trace` is empty.
    */
   arms?: ArmUpdate[];
+  /** Set when the run's topology changed (a server added by an injected scale-out joined). */
+  topology?: Topology;
 }
 
 export interface LoadResult {
@@ -65,3 +68,20 @@ export interface LoadResult {
   /** Comparison runs only: every arm at t = 0. */
   arms?: (ArmUpdate & { topology: Topology })[];
 }
+
+/** What the page gets back when it injects a fault: the updated schedule, or why it was refused. */
+export type InjectResult =
+  | {
+      ok: true;
+      runId: number;
+      /** The injected fault as the run recorded it (hit 0 until it fires). */
+      record: FaultRecord;
+      /** The whole schedule now: the scenario's faults and every injected one, in order. */
+      schedule: Fault[];
+    }
+  | {
+      ok: false;
+      /** The input at fault (`fault.kind`, `fault.target`, …) and what is allowed. */
+      field: string;
+      message: string;
+    };

@@ -1,5 +1,7 @@
 // Drives a run (one simulation, or several arms in lockstep) in wall-clock slices at a chosen speed and streams paced updates; no comlink or DOM here.
+import { ScenarioError } from '../scenario/errors.ts';
 import { getScenario } from '../scenario/registry.ts';
+import type { Fault } from '../scenario/schema.ts';
 import { resolveRun } from '../scenario/resolve.ts';
 import { createSimulation, type Simulation } from '../sim/simulation.ts';
 import type { RunResult, Series, Snapshot } from '../sim/types.ts';
@@ -15,7 +17,14 @@ import {
   type Speed,
 } from './limits.ts';
 import { selectArms } from './arms.ts';
-import type { ArmUpdate, LoadResult, RunPhase, RunRequest, RunUpdate } from './protocol.ts';
+import type {
+  ArmUpdate,
+  InjectResult,
+  LoadResult,
+  RunPhase,
+  RunRequest,
+  RunUpdate,
+} from './protocol.ts';
 import { TraceSampler } from './trace-sampler.ts';
 
 /** The runaway guards; tests pass small ones to see them trip. */
@@ -84,7 +93,16 @@ function thinSeries(series: Series): Series {
 }
 
 function forPage(snapshot: Snapshot): Snapshot {
-  return { ...snapshot, series: thinSeries(snapshot.series) };
+  const series = thinSeries(snapshot.series);
+  const cluster = snapshot.cluster;
+  // Connection rows follow the series' intervals, so they are thinned with the same stride.
+  const stride = Math.round(series.intervalMs / snapshot.series.intervalMs);
+  if (!cluster || stride <= 1) return { ...snapshot, series };
+  const rows = cluster.connectionsSeries;
+  const connectionsSeries = rows.filter(
+    (_, i) => i % stride === stride - 1 || i === rows.length - 1,
+  );
+  return { ...snapshot, series, cluster: { ...cluster, connectionsSeries } };
 }
 
 function formatMinutes(ms: number): string {
@@ -121,6 +139,10 @@ export class SimRunner {
   /** Only the most recently scheduled tick runs; older ones see a stale token and return. */
   private tickToken = 0;
   private readonly sampler = new TraceSampler(MAX_TRACE_PER_UPDATE);
+  /** Nodes in the last topology sent; an injected scale-out adds one when it fires. */
+  private topologyNodes = 0;
+  /** Until this simulated time an injected scale-out may still change the topology. */
+  private watchTopologyUntilUs = -1;
 
   constructor(
     private readonly host: RunnerHost,
@@ -183,6 +205,8 @@ export class SimRunner {
     this.effectiveSpeed = 0;
     this.roundUs = FIRST_ROUND_US;
     this.pendingTargetUs = null;
+    this.topologyNodes = result.topology.nodes.length;
+    this.watchTopologyUntilUs = -1;
     for (const sim of sims) sim.drainTrace();
     this.setPhase('ready');
     return result;
@@ -238,6 +262,67 @@ export class SimRunner {
     if (!SPEEDS.includes(speed)) throw new Error(`Unknown speed ${String(speed)}`);
     this.speed = speed;
     this.anchor();
+  }
+
+  /**
+   * Injects a fault into a cluster run at the current simulated time (a click in the lab). A paused
+   * or fresh run is then advanced to the fault's time, so its effect (and hit count) shows at
+   * once; that only moves the clock forward by a microsecond, which pausing never changes.
+   */
+  inject(fault: unknown): InjectResult {
+    const sim = this.sims.length === 1 ? this.sims[0] : null;
+    if (!sim?.injectFault || !sim.faultSchedule)
+      return {
+        ok: false,
+        field: 'fault',
+        message: 'faults can be injected into a single cluster run only',
+      };
+    if (!(this.phase === 'ready' || this.phase === 'paused' || this.phase === 'running'))
+      return {
+        ok: false,
+        field: 'fault',
+        message:
+          this.phase === 'done'
+            ? 'the run has finished; press Reset to run it again with this schedule'
+            : 'the run is not ready yet',
+      };
+    let record;
+    try {
+      record = sim.injectFault(fault);
+    } catch (error) {
+      if (error instanceof ScenarioError)
+        return {
+          ok: false,
+          field: error.field,
+          message: error.message.startsWith(`${error.field}: `)
+            ? error.message.slice(error.field.length + 2)
+            : error.message,
+        };
+      throw error;
+    }
+    const atUs = Math.round(record.atS * 1e6);
+    if (record.kind === 'scale-out') this.watchTopologyUntilUs = atUs;
+    if (this.phase !== 'running') {
+      try {
+        const t0 = this.host.nowMs();
+        sim.runUntil(atUs);
+        this.wallMs += this.host.nowMs() - t0;
+      } catch (error) {
+        this.fail(error);
+        return { ok: false, field: 'fault', message: describe(error) };
+      }
+      if (sim.done) this.finish();
+      else {
+        this.setPhase('paused');
+        this.emitNow();
+      }
+    }
+    return {
+      ok: true,
+      runId: this.runId,
+      record: { ...record },
+      schedule: sim.faultSchedule() as Fault[],
+    };
   }
 
   /** Stops and forgets the current run. */
@@ -499,7 +584,20 @@ export class SimRunner {
       result,
     };
     if (arms) update.arms = arms;
+    const topology = this.changedTopology();
+    if (topology) update.topology = topology;
     this.host.emit(update);
+  }
+
+  /** The topology, when an injected scale-out has added a server since the last one sent. */
+  private changedTopology(): RunUpdate['topology'] {
+    if (this.watchTopologyUntilUs < 0 || this.sims.length !== 1) return undefined;
+    const sim = this.sims[0];
+    if (sim.nowUs >= this.watchTopologyUntilUs) this.watchTopologyUntilUs = -1;
+    const topology = sim.topology();
+    if (topology.nodes.length === this.topologyNodes) return undefined;
+    this.topologyNodes = topology.nodes.length;
+    return topology;
   }
 
   private disposeSim(): void {

@@ -2,7 +2,7 @@
 import { expose } from 'comlink';
 import { SimRunner } from './runner.ts';
 import type { Speed } from './limits.ts';
-import type { LoadResult, RunRequest, RunUpdate } from './protocol.ts';
+import type { InjectResult, LoadResult, RunRequest, RunUpdate } from './protocol.ts';
 
 type Listener = (update: RunUpdate) => void;
 let listener: Listener | null = null;
@@ -75,6 +75,10 @@ export const api = {
   },
   cancel(): void {
     runner.cancel();
+  },
+  /** Injects a fault now (cluster runs); replies with the whole schedule or a field-named refusal. */
+  injectFault(fault: unknown): InjectResult {
+    return runner.inject(fault);
   },
 };
 

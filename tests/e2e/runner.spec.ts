@@ -217,3 +217,62 @@ test('a cluster request carries its fault schedule to the run; other models refu
   const env2 = fakeHost();
   await expect(new SimRunner(env2.host).load({ ...small, faults })).rejects.toThrow(/^faults:/);
 });
+
+test('a fault injected while paused fires at once, and its schedule replays the run exactly', async () => {
+  const request = { scenarioId: 'redis-pubsub', params: { duration: 12 }, seed: 4 };
+  const { env, r } = await runner(undefined, 1, request);
+  r.setSpeed(100);
+  r.start();
+  // Run a few simulated seconds, then pause and crash WS 1 by "click".
+  while ((env.updates.at(-1)?.snapshot?.nowUs ?? 0) < 6e6) env.drain(1);
+  r.pause();
+  const pausedAtUs = env.updates.at(-1)!.snapshot!.nowUs;
+  const injected = r.inject({ kind: 'server-crash', target: 0, forS: 0, loseState: true });
+  expect(injected.ok).toBe(true);
+  if (!injected.ok) return;
+  expect(injected.record.atS).toBeCloseTo((pausedAtUs + 1) / 1e6, 9);
+  expect(injected.schedule.at(-1)).toMatchObject({ kind: 'server-crash', target: 0, forS: 0 });
+  const afterInject = env.updates.at(-1)!;
+  expect(afterInject.status.phase).toBe('paused');
+  const fired = afterInject.snapshot!.cluster!.faults.at(-1)!;
+  expect(fired.hit).toBeGreaterThan(0);
+  expect(fired.recoveredAtS).toBeNull();
+  // Heal it, run to the end.
+  expect(r.inject({ kind: 'server-restart', target: 0 }).ok).toBe(true);
+  const final = r.inject({ kind: 'mass-disconnect', share: 0.5 });
+  expect(final.ok).toBe(true);
+  r.setSpeed('max');
+  r.start();
+  env.drain();
+  const last = env.updates.at(-1)!;
+  expect(last.status.phase).toBe('done');
+  // The schedule alone, as a link carries it, gives the same run.
+  const schedule = final.ok ? final.schedule : [];
+  const run = resolveRun(getScenario('redis-pubsub'), { duration: 12 }, 4, { faults: schedule });
+  const sim = await createSimulation(run);
+  sim.runUntil(sim.durationUs);
+  expect(last.result?.traceHash).toBe(sim.snapshot().traceHash);
+  sim.dispose();
+});
+
+test('bad or impossible injections are refused with the field named', async () => {
+  const request = { scenarioId: 'redis-pubsub', params: { duration: 5 }, seed: 4 };
+  const { r } = await runner(undefined, 1, request);
+  expect(r.inject({ kind: 'meteor-strike' })).toMatchObject({ ok: false, field: 'fault.kind' });
+  expect(r.inject({ kind: 'server-crash', target: 99 })).toMatchObject({
+    ok: false,
+    field: 'fault.target',
+  });
+  const { r: twoHop } = await runner();
+  expect(twoHop.inject({ kind: 'broker-down' })).toMatchObject({ ok: false, field: 'fault' });
+});
+
+test('an injected scale-out sends the grown topology once it fires', async () => {
+  const request = { scenarioId: 'redis-pubsub', params: { duration: 5 }, seed: 2 };
+  const { env, r } = await runner(undefined, 1, request);
+  const before = env.updates.length;
+  const injected = r.inject({ kind: 'scale-out' });
+  expect(injected.ok).toBe(true);
+  const grown = env.updates.slice(before).find((u) => u.topology);
+  expect(grown?.topology?.nodes.filter((n) => n.kind === 'server').length).toBe(4);
+});
