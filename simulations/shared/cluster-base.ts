@@ -1,8 +1,8 @@
 // The fleet scenarios' shared defaults and knobs: brokers, balancing, reconnects, delivery, faults.
 import type { ScenarioFile } from '../../src/scenario/schema.ts';
+import { choice, num, type Param } from './params.ts';
 
 type ClusterFile = Extract<ScenarioFile, { model: 'cluster' }>;
-type Param = ClusterFile['parameters'][number];
 
 export const clusterTopology: ClusterFile['topology'] = {
   users: 3_000,
@@ -53,28 +53,6 @@ export const clusterWorkload: ClusterFile['workload'] = {
   ratePerChannelPerSec: 1,
   payloadBytes: { kind: 'constant', value: 200 },
 };
-
-const num = (
-  name: string,
-  path: string,
-  group: Param['group'],
-  label: string,
-  unit: string,
-  min: number,
-  max: number,
-  step: number,
-  description: string,
-  log = false,
-): Param => ({ name, path, group, label, unit, min, max, step, description, kind: 'number', log });
-
-const choice = (
-  name: string,
-  path: string,
-  group: Param['group'],
-  label: string,
-  options: string[],
-  description: string,
-): Param => ({ name, path, group, label, options, description, kind: 'choice' });
 
 export const clusterParameters: Param[] = [
   num(

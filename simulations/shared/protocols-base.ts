@@ -1,5 +1,6 @@
 // The protocol ladder's shared defaults and knobs; each protocol scenario overrides what it is about.
 import type { ScenarioFile } from '../../src/scenario/schema.ts';
+import { choice, num, type Param } from './params.ts';
 
 type ProtocolsFile = Extract<ScenarioFile, { model: 'protocols' }>;
 
@@ -43,30 +44,6 @@ export const protocolsWorkload: ProtocolsFile['workload'] = {
   payloadBytes: { kind: 'constant', value: 200 },
   clientOriginShare: 0.2,
 };
-
-type Param = ProtocolsFile['parameters'][number];
-
-const num = (
-  name: string,
-  path: string,
-  group: Param['group'],
-  label: string,
-  unit: string,
-  min: number,
-  max: number,
-  step: number,
-  description: string,
-  log = false,
-): Param => ({ name, path, group, label, unit, min, max, step, description, kind: 'number', log });
-
-const choice = (
-  name: string,
-  path: string,
-  group: Param['group'],
-  label: string,
-  options: string[],
-  description: string,
-): Param => ({ name, path, group, label, options, description, kind: 'choice' });
 
 /** The knobs of every protocol scenario (the `protocols` scenario adds the protocol itself). */
 export const protocolParameters: Param[] = [

@@ -2,16 +2,15 @@
 import type { RunSpec } from '../../scenario/resolve.ts';
 import type { TwoHopScenario } from '../../scenario/schema.ts';
 import { sampler, type Sampler } from '../dist.ts';
-import { TraceHasher } from '../hash.ts';
 import { LatencyHistogram } from '../histogram.ts';
 import { Link, webSocketHeaderBytes } from '../link.ts';
 import { PendingDeliveries } from '../pending.ts';
 import { buildPopulation, populationBytes, type Population } from '../population.ts';
-import { EventQueue } from '../queue.ts';
+import { EventModel, KIND_BITS } from '../engine.ts';
 import { Rng } from '../rng.ts';
 import { sampleIntervalUs, SeriesRecorder } from '../series.ts';
 import type { Simulation } from '../simulation.ts';
-import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH, TraceRing } from '../trace.ts';
+import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../trace.ts';
 import type {
   FlowCounts,
   LinkStats,
@@ -19,8 +18,6 @@ import type {
   ServerStats,
   Snapshot,
   Topology,
-  TraceRecord,
-  UpdateRecord,
 } from '../types.ts';
 
 // Event kinds, in the low bits of word0; the rest of word0 is the kind's argument.
@@ -28,8 +25,6 @@ const EV_SOURCE = 0; // arg: channel
 const EV_BROKER = 1; // word1: message
 const EV_SERVER = 2; // arg: (channel, server) pair; word1: message
 const EV_SAMPLE = 3;
-const KIND_BITS = 4;
-const KIND_MASK = (1 << KIND_BITS) - 1;
 
 /** RESP framing Redis adds around a PUBLISH and around the message it pushes to a subscriber. */
 const REDIS_FRAME_BYTES = 40;
@@ -42,16 +37,13 @@ const TRACED_MESSAGES_PER_SEC = 25;
 const NODE_SOURCE = 0;
 const NODE_BROKER = 1;
 
-export class TwoHopSimulation implements Simulation {
+export class TwoHopSimulation extends EventModel implements Simulation {
   readonly durationUs: number;
   private readonly scenario: TwoHopScenario;
-  private readonly queue = new EventQueue(4096);
-  private readonly hasher = new TraceHasher();
-  private readonly trace = new TraceRing();
   private readonly pending = new PendingDeliveries();
   private readonly series: SeriesRecorder;
   private readonly pop: Population;
-  private readonly nodeIds: string[];
+  private readonly nodeIdList: string[];
 
   private readonly e2eHist = new LatencyHistogram();
   private readonly hop1Hist = new LatencyHistogram();
@@ -67,11 +59,6 @@ export class TwoHopSimulation implements Simulation {
   private readonly channelSubscribers: Int32Array;
 
   // Messages (growable struct of arrays).
-  private msgChannel = new Int32Array(1024);
-  private msgSeq = new Int32Array(1024);
-  private msgCreatedUs = new Float64Array(1024);
-  private msgBytes = new Int32Array(1024);
-  private messages = 0;
 
   // Hop 2.
   private readonly sourceLink: Link;
@@ -96,8 +83,6 @@ export class TwoHopSimulation implements Simulation {
 
   /** Deliveries owed by messages still in hop 2 (published, not yet at the server). */
   private hop2Owed = 0;
-  private nowUsValue = 0;
-  private eventCount = 0;
   private flow: FlowCounts = {
     produced: 0,
     fanout: 0,
@@ -108,10 +93,8 @@ export class TwoHopSimulation implements Simulation {
     inFlight: 0,
   };
 
-  constructor(
-    private readonly run: RunSpec,
-    sc: TwoHopScenario,
-  ) {
+  constructor(run: RunSpec, sc: TwoHopScenario) {
+    super(run);
     this.scenario = sc;
     const t = sc.topology;
     const root = new Rng(run.seed);
@@ -128,9 +111,9 @@ export class TwoHopSimulation implements Simulation {
       root.fork('population'),
     );
     const S = t.servers;
-    this.nodeIds = ['source', 'redis'];
-    for (let s = 0; s < S; s++) this.nodeIds.push(`server-${s}`);
-    for (let s = 0; s < S; s++) this.nodeIds.push(`users-${s}`);
+    this.nodeIdList = ['source', 'redis'];
+    for (let s = 0; s < S; s++) this.nodeIdList.push(`server-${s}`);
+    for (let s = 0; s < S; s++) this.nodeIdList.push(`users-${s}`);
 
     this.series = new SeriesRecorder(
       sampleIntervalUs(sc.sampleIntervalMs, this.durationUs),
@@ -173,55 +156,18 @@ export class TwoHopSimulation implements Simulation {
     this.queue.push(Math.min(this.series.intervalUs, this.durationUs), EV_SAMPLE, 0);
   }
 
-  get nowUs(): number {
-    return this.nowUsValue;
+  protected nodeIds(): readonly string[] {
+    return this.nodeIdList;
   }
 
-  get events(): number {
-    return this.eventCount;
-  }
-
-  get done(): boolean {
-    return this.nowUsValue >= this.durationUs && this.queue.peekTime() > this.durationUs;
-  }
-
-  runUntil(untilUs: number, maxEvents = Infinity): number {
-    const limit = Math.min(untilUs, this.durationUs);
-    const q = this.queue;
-    let n = 0;
-    while (n < maxEvents && q.peekTime() <= limit) {
-      this.dispatch();
-      n++;
-    }
-    if (q.peekTime() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
-    return n;
-  }
-
-  step(): boolean {
-    if (this.queue.peekTime() > this.durationUs) {
-      this.nowUsValue = this.durationUs;
-      return false;
-    }
-    this.dispatch();
-    return true;
-  }
-
-  private dispatch(): void {
-    const q = this.queue;
-    q.pop();
-    const now = q.time;
-    this.nowUsValue = now;
-    this.eventCount++;
-    this.hasher.addEvent(now, q.word0, q.word1);
-    const kind = q.word0 & KIND_MASK;
-    const arg = q.word0 >>> KIND_BITS;
+  protected handle(kind: number, arg: number, word1: number, now: number): void {
     switch (kind) {
       case EV_SOURCE:
         return this.onSource(now, arg);
       case EV_BROKER:
-        return this.onBroker(now, q.word1);
+        return this.onBroker(now, word1);
       case EV_SERVER:
-        return this.onServer(now, arg, q.word1);
+        return this.onServer(now, arg, word1);
       case EV_SAMPLE:
         return this.onSample(now);
     }
@@ -267,7 +213,7 @@ export class TwoHopSimulation implements Simulation {
     this.flow.fanout += this.channelSubscribers[channel];
     this.hop2Owed += this.channelSubscribers[channel];
     this.series.produced[this.series.bucket(now)]++;
-    const bytes = this.msgBytes[id] + REDIS_FRAME_BYTES;
+    const bytes = this.msgs.bytes[id] + REDIS_FRAME_BYTES;
     const arrival = this.sourceLink.send(now, bytes);
     this.series.hop2Bytes[this.series.bucket(now)] += bytes;
     this.queue.push(arrival, EV_BROKER, id);
@@ -276,43 +222,23 @@ export class TwoHopSimulation implements Simulation {
   }
 
   private newMessage(now: number, channel: number): number {
-    if (this.messages === this.msgChannel.length) this.growMessages();
-    const id = this.messages++;
-    this.msgChannel[id] = channel;
-    this.msgSeq[id] = this.channelSeq[channel]++;
-    this.msgCreatedUs[id] = now;
-    this.msgBytes[id] = Math.max(1, Math.round(this.payloadBytes()));
+    const id = this.msgs.add(channel, now, Math.max(1, Math.round(this.payloadBytes())));
+    this.msgs.seq[id] = this.channelSeq[channel]++;
     return id;
-  }
-
-  private growMessages(): void {
-    const n = this.msgChannel.length * 2;
-    const c = new Int32Array(n);
-    c.set(this.msgChannel);
-    this.msgChannel = c;
-    const q = new Int32Array(n);
-    q.set(this.msgSeq);
-    this.msgSeq = q;
-    const t = new Float64Array(n);
-    t.set(this.msgCreatedUs);
-    this.msgCreatedUs = t;
-    const b = new Int32Array(n);
-    b.set(this.msgBytes);
-    this.msgBytes = b;
   }
 
   // ---- Broker: single-threaded Redis; one PUBLISH writes to every subscribed server.
 
   private onBroker(now: number, id: number): void {
     const p = this.pop;
-    const channel = this.msgChannel[id];
+    const channel = this.msgs.channel[id];
     const first = p.channelPairStart[channel];
     const last = p.channelPairStart[channel + 1];
     const broker = this.scenario.topology.broker;
     const start = now > this.brokerFreeUs ? now : this.brokerFreeUs;
     const done = start + broker.serviceUs + broker.perSubscriberUs * (last - first);
     this.brokerFreeUs = done;
-    const bytes = this.msgBytes[id] + REDIS_FRAME_BYTES;
+    const bytes = this.msgs.bytes[id] + REDIS_FRAME_BYTES;
     const traced = id % this.traceEvery === 0;
     for (let q = first; q < last; q++) {
       const s = p.pairServer[q];
@@ -348,13 +274,13 @@ export class TwoHopSimulation implements Simulation {
   private onServer(now: number, pair: number, id: number): void {
     const p = this.pop;
     const s = p.pairServer[pair];
-    const created = this.msgCreatedUs[id];
-    const seq = this.msgSeq[id];
+    const created = this.msgs.createdUs[id];
+    const seq = this.msgs.seq[id];
     this.hop2Hist.record(now - created);
     const server = this.scenario.topology.server;
     const link = this.scenario.topology.links.serverToUser;
     const ready = this.runOnCore(s, now, server.cpuPerInboundUs);
-    const payload = this.msgBytes[id];
+    const payload = this.msgs.bytes[id];
     const wire = payload + webSocketHeaderBytes(payload);
     const first = p.pairMemberStart[pair];
     const end = p.pairMemberEnd[pair];
@@ -573,27 +499,7 @@ export class TwoHopSimulation implements Simulation {
   }
 
   result(wallMs: number): RunResult {
-    const snap = this.snapshot();
-    const simulatedSeconds = snap.nowUs / 1e6;
-    return {
-      scenario: this.scenario.id,
-      seed: this.run.seed,
-      params: { ...this.run.params },
-      simulatedSeconds,
-      events: snap.events,
-      wallMs: Math.round(wallMs),
-      eventsPerSec: wallMs > 0 ? Math.round(snap.events / (wallMs / 1000)) : 0,
-      traceHash: snap.traceHash,
-      ...snap.flow,
-      latencyMs: snap.latencyMs,
-      hop2LatencyMs: snap.hop2LatencyMs,
-      hop1LatencyMs: snap.hop1LatencyMs,
-      deliveriesPerSec: snap.deliveriesPerSec,
-      links: snap.links,
-      servers: snap.servers,
-      rejectedConnections: snap.rejectedConnections,
-      simBytesPerUser: this.bytesPerUser(),
-    };
+    return { ...this.baseResult(this.snapshot(), wallMs), simBytesPerUser: this.bytesPerUser() };
   }
 
   /** Typed-array bytes of per-user and per-subscription state, divided by the user count. */
@@ -644,26 +550,6 @@ export class TwoHopSimulation implements Simulation {
       });
     }
     return { nodes, edges };
-  }
-
-  drainTrace(): TraceRecord[] {
-    return this.trace.drain(this.nodeIds, (id) => ({
-      channel: this.msgChannel[id],
-      seq: this.msgSeq[id],
-    }));
-  }
-
-  updates(since: number, limit = 10_000): UpdateRecord[] {
-    const out: UpdateRecord[] = [];
-    for (let id = Math.max(0, since); id < this.messages && out.length < limit; id++)
-      out.push({
-        id,
-        channel: this.msgChannel[id],
-        createdUs: this.msgCreatedUs[id],
-        payloadBytes: this.msgBytes[id],
-        origin: -1,
-      });
-    return out;
   }
 
   dispose(): void {

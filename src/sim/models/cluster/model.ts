@@ -5,13 +5,12 @@ import { faultSchema, type ClusterScenario, type Fault } from '../../../scenario
 import type { DeliveryRecord } from '../../checkers/sequence.ts';
 import { CpuPool } from '../../cpu.ts';
 import { sampler, type Sampler } from '../../dist.ts';
-import { TraceHasher } from '../../hash.ts';
 import { LatencyHistogram } from '../../histogram.ts';
-import { EventQueue } from '../../queue.ts';
+import { EventModel, KIND_BITS, word0 } from '../../engine.ts';
 import { Rng } from '../../rng.ts';
 import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
 import type { Simulation } from '../../simulation.ts';
-import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH, TraceRing } from '../../trace.ts';
+import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../../trace.ts';
 import type {
   ClusterStats,
   FaultRecord,
@@ -21,8 +20,6 @@ import type {
   ServerStats,
   Snapshot,
   Topology,
-  TraceRecord,
-  UpdateRecord,
 } from '../../types.ts';
 import { backoffUs } from './backoff.ts';
 import { Balancer, remappedShare } from './balancer.ts';
@@ -43,8 +40,6 @@ const EV_COMMIT = 12; // arg: server — Kafka consumer offset commit
 const EV_FLUSH = 13; // arg: partition — Kafka producer batch flush (linger)
 const EV_SAMPLE = 14;
 const EV_DRAIN_END = 15; // arg: server — graceful shutdown force-closes what is left
-const KIND_BITS = 4;
-const KIND_MASK = (1 << KIND_BITS) - 1;
 
 /** Redis drops a slow subscriber; the server resubscribes after this. */
 const RESUBSCRIBE_US = 1_000_000;
@@ -75,13 +70,10 @@ export type RecoveryPath =
 const NODE_SOURCE = 0;
 const NODE_BROKER = 1;
 
-export class ClusterSimulation implements Simulation {
+export class ClusterSimulation extends EventModel implements Simulation {
   readonly durationUs: number;
   private readonly sc: ClusterScenario;
   private readonly t: ClusterScenario['topology'];
-  private readonly queue = new EventQueue(4096);
-  private readonly hasher = new TraceHasher();
-  private readonly trace = new TraceRing();
   private readonly series: SeriesRecorder;
   private readonly rng: Rng;
   private readonly netRng: Rng;
@@ -93,7 +85,7 @@ export class ClusterSimulation implements Simulation {
   private readonly hop2Hist = new LatencyHistogram();
   private readonly hop1Hist = new LatencyHistogram();
   private readonly intervalHist = new LatencyHistogram();
-  private readonly nodeIds: string[];
+  private readonly nodeIdList: string[];
   private readonly traceEvery: number;
 
   // Fleet.
@@ -151,14 +143,6 @@ export class ClusterSimulation implements Simulation {
   private readonly replayFrom: Int32Array;
   private readonly dbLog: number[] = [];
   private readonly dbCursor: Int32Array;
-  private readonly producerSeq: Int32Array;
-  private msgChannel = new Int32Array(1024);
-  private msgSeq = new Int32Array(1024);
-  private msgCreatedUs = new Float64Array(1024);
-  private msgBytes = new Int32Array(1024);
-  private msgProducer = new Int32Array(1024);
-  private messages = 0;
-
   // In-flight frames to clients (a slab: event word1 points into it).
   private slabUser = new Int32Array(1024);
   private slabMsg = new Int32Array(1024);
@@ -169,8 +153,6 @@ export class ClusterSimulation implements Simulation {
   private slabTop = 0;
 
   // Counters.
-  private nowUsValue = 0;
-  private eventCount = 0;
   private flow: FlowCounts = {
     produced: 0,
     fanout: 0,
@@ -217,10 +199,8 @@ export class ClusterSimulation implements Simulation {
   private hop2Bytes = 0;
   private hop1Bytes = 0;
 
-  constructor(
-    private readonly run: RunSpec,
-    sc: ClusterScenario,
-  ) {
+  constructor(run: RunSpec, sc: ClusterScenario) {
+    super(run);
     this.sc = sc;
     const t = sc.topology;
     this.t = t;
@@ -295,11 +275,10 @@ export class ClusterSimulation implements Simulation {
     this.committed = new Int32Array(S * this.partitions);
     this.replayFrom = new Int32Array(S * this.partitions);
     this.dbCursor = new Int32Array(S);
-    this.producerSeq = new Int32Array(t.sources);
 
-    this.nodeIds = ['source', 'broker'];
-    for (let s = 0; s < S; s++) this.nodeIds.push(`server-${s}`);
-    for (let s = 0; s < S; s++) this.nodeIds.push(`users-${s}`);
+    this.nodeIdList = ['source', 'broker'];
+    for (let s = 0; s < S; s++) this.nodeIdList.push(`server-${s}`);
+    for (let s = 0; s < S; s++) this.nodeIdList.push(`users-${s}`);
     this.series = new SeriesRecorder(
       sampleIntervalUs(sc.sampleIntervalMs, this.durationUs),
       this.durationUs,
@@ -359,12 +338,8 @@ export class ClusterSimulation implements Simulation {
     if (at <= this.durationUs) this.queue.push(at, (c << KIND_BITS) | EV_PUBLISH, 0);
   }
 
-  get nowUs(): number {
-    return this.nowUsValue;
-  }
-
-  get events(): number {
-    return this.eventCount;
+  protected nodeIds(): readonly string[] {
+    return this.nodeIdList;
   }
 
   /**
@@ -372,52 +347,24 @@ export class ClusterSimulation implements Simulation {
    * fault injected by click at time T and the same fault scheduled from the start of a replay
    * land at the same place in the run.
    */
-  private peekUs(): number {
+  protected override nextUs(): number {
     const fault = this.pending.length > 0 ? this.pending[0][0] : Infinity;
     return Math.min(fault, this.queue.peekTime());
   }
 
-  get done(): boolean {
-    return this.nowUsValue >= this.durationUs && this.peekUs() > this.durationUs;
-  }
-
-  runUntil(untilUs: number, maxEvents = Infinity): number {
-    const limit = Math.min(untilUs, this.durationUs);
-    let k = 0;
-    while (k < maxEvents && this.peekUs() <= limit) {
-      this.dispatch();
-      k++;
-    }
-    if (this.peekUs() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
-    return k;
-  }
-
-  step(): boolean {
-    if (this.peekUs() > this.durationUs) {
-      this.nowUsValue = this.durationUs;
-      return false;
-    }
-    this.dispatch();
-    return true;
-  }
-
-  private dispatch(): void {
-    const q = this.queue;
-    if (this.pending.length > 0 && this.pending[0][0] <= q.peekTime()) {
+  protected override dispatchNext(): void {
+    if (this.pending.length > 0 && this.pending[0][0] <= this.queue.peekTime()) {
       const [at, i] = this.pending.shift()!;
       this.nowUsValue = at;
       this.eventCount++;
-      this.hasher.addEvent(at, (i << KIND_BITS) | EV_FAULT, 0);
+      this.hasher.addEvent(at, word0(EV_FAULT, i), 0);
       return this.onFault(at, i);
     }
-    q.pop();
-    const now = q.time;
-    this.nowUsValue = now;
-    this.eventCount++;
-    this.hasher.addEvent(now, q.word0, q.word1);
-    const arg = q.word0 >>> KIND_BITS;
-    const w1 = q.word1;
-    switch (q.word0 & KIND_MASK) {
+    super.dispatchNext();
+  }
+
+  protected handle(kind: number, arg: number, w1: number, now: number): void {
+    switch (kind) {
       case EV_PUBLISH:
         return this.onPublish(now, arg);
       case EV_BROKER_IN:
@@ -471,7 +418,7 @@ export class ClusterSimulation implements Simulation {
     this.flow.produced++;
     // A broker outage hits every message published while it lasts (lost, buffered or delayed).
     if (!this.brokerUp) this.faultHit('broker-down', 1);
-    this.hop2Bytes += this.msgBytes[id];
+    this.hop2Bytes += this.msgs.bytes[id];
     if (this.traced(id))
       this.trace.write(TRACE_PUBLISH, now, now + this.brokerUs(), NODE_SOURCE, NODE_BROKER, id, -1);
     switch (this.t.broker.kind) {
@@ -501,15 +448,15 @@ export class ClusterSimulation implements Simulation {
 
   /** Gives a message its place in its channel's sequence: from here on it is owed to every user. */
   private assignSeq(id: number): void {
-    const c = this.msgChannel[id];
-    this.msgSeq[id] = this.latestSeq[c]++;
+    const c = this.msgs.channel[id];
+    this.msgs.seq[id] = this.latestSeq[c]++;
     this.channelLog[c].push(id);
     this.flow.fanout += this.startedUsers[c];
   }
 
   /** A message the broker never accepted: owed to everyone, delivered to no one. */
   private loseAtBroker(id: number): void {
-    const owed = this.startedUsers[this.msgChannel[id]];
+    const owed = this.startedUsers[this.msgs.channel[id]];
     this.lostAtBroker++;
     this.flow.fanout += owed;
     this.flow.dropped += owed;
@@ -525,14 +472,14 @@ export class ClusterSimulation implements Simulation {
       if (this.brokerLinkDownUntilUs[s] > now) {
         // Dropped by Redis (a slow subscriber, or cut off by a partition): its users miss this.
         for (
-          let u = this.memberHead[s * this.channels + this.msgChannel[id]];
+          let u = this.memberHead[s * this.channels + this.msgs.channel[id]];
           u >= 0;
           u = this.memberNext[u]
         )
           this.missedWhileUnsubscribed++;
         continue;
       }
-      if (this.memberHead[s * this.channels + this.msgChannel[id]] < 0) continue;
+      if (this.memberHead[s * this.channels + this.msgs.channel[id]] < 0) continue;
       this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
       if (this.traced(id)) this.trace.write(TRACE_HOP2, now, at, NODE_BROKER, 2 + s, id, -1);
     }
@@ -576,7 +523,7 @@ export class ClusterSimulation implements Simulation {
     for (let off = this.consumed[k]; off < log.length; off++) {
       const id = log[off];
       // Past retention the records are gone: the consumer's offset resets past them.
-      if (this.msgCreatedUs[id] < fromUs - retentionUs) continue;
+      if (this.msgs.createdUs[id] < fromUs - retentionUs) continue;
       this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
       if (this.traced(id)) this.trace.write(TRACE_HOP2, fromUs, at, NODE_BROKER, 2 + s, id, -1);
     }
@@ -609,10 +556,10 @@ export class ClusterSimulation implements Simulation {
   /** A server has the message: it writes it to each local subscriber's connection. */
   private onServerIn(now: number, s: number, id: number): void {
     if (!this.alive[s]) return;
-    const c = this.msgChannel[id];
-    this.hop2Hist.record(now - this.msgCreatedUs[id]);
+    const c = this.msgs.channel[id];
+    this.hop2Hist.record(now - this.msgs.createdUs[id]);
     const k = s * this.channels + c;
-    if (this.msgSeq[id] > this.serverSeq[k]) this.serverSeq[k] = this.msgSeq[id];
+    if (this.msgs.seq[id] > this.serverSeq[k]) this.serverSeq[k] = this.msgs.seq[id];
     if (this.t.broker.kind === 'redis' && this.slowSubscriber(now, s, id)) return;
     for (let u = this.memberHead[s * this.channels + c]; u >= 0; u = this.memberNext[u])
       this.send(now, u, id, false);
@@ -622,7 +569,7 @@ export class ClusterSimulation implements Simulation {
   private slowSubscriber(now: number, s: number, id: number): boolean {
     const cost = this.t.server.cpuPerSendUs;
     const backlogSends = cost > 0 ? this.cpus[s].backlogUs(now) / cost : 0;
-    if (backlogSends * this.msgBytes[id] <= this.t.broker.outputBufferKB * 1024) return false;
+    if (backlogSends * this.msgs.bytes[id] <= this.t.broker.outputBufferKB * 1024) return false;
     this.brokerLinkDownUntilUs[s] = now + RESUBSCRIBE_US;
     this.subscriberDisconnects++;
     return true;
@@ -642,7 +589,7 @@ export class ClusterSimulation implements Simulation {
     let at = Math.round(sent + this.oneWayUs());
     if (at < this.lastFrameUs[u]) at = this.lastFrameUs[u];
     this.lastFrameUs[u] = at;
-    this.hop1Bytes += this.msgBytes[id];
+    this.hop1Bytes += this.msgs.bytes[id];
     this.queue.push(at, EV_DELIVER, slab);
     if (this.traced(id) && u % 53 === 0)
       this.trace.write(TRACE_HOP1, now, at, 2 + s, 2 + this.maxServers + s, id, u);
@@ -684,7 +631,7 @@ export class ClusterSimulation implements Simulation {
   private onAck(slab: number): void {
     const u = this.slabUser[slab];
     if (this.connectionAlive(u, this.slabConn[slab])) {
-      const seq = this.msgSeq[this.slabMsg[slab]];
+      const seq = this.msgs.seq[this.slabMsg[slab]];
       if (seq > this.acked[u]) this.acked[u] = seq;
     }
     this.slabFreeAt(slab);
@@ -692,7 +639,7 @@ export class ClusterSimulation implements Simulation {
 
   /** The client applies an update: in order, once; a gap triggers a fetch of the missing range. */
   private apply(now: number, u: number, id: number, recovered: boolean): void {
-    const seq = this.msgSeq[id];
+    const seq = this.msgs.seq[id];
     const r = this.recv[u];
     if (seq <= r) {
       if (this.t.delivery.guarantee === 'exactly-once') this.suppressed++;
@@ -705,11 +652,11 @@ export class ClusterSimulation implements Simulation {
   }
 
   private accept(now: number, u: number, id: number, recovered: boolean): void {
-    const seq = this.msgSeq[id];
+    const seq = this.msgs.seq[id];
     this.recv[u] = seq;
     this.flow.delivered++;
     if (recovered) this.recovered++;
-    const age = now - this.msgCreatedUs[id];
+    const age = now - this.msgs.createdUs[id];
     if (age > this.t.delivery.staleAfterS * 1e6) this.stale++;
     this.e2eHist.record(age);
     this.intervalHist.record(age);
@@ -717,9 +664,9 @@ export class ClusterSimulation implements Simulation {
     this.deliveryLog?.push({
       message: id,
       client: u,
-      channel: this.msgChannel[id],
+      channel: this.msgs.channel[id],
       seq,
-      createdUs: this.msgCreatedUs[id],
+      createdUs: this.msgs.createdUs[id],
       arrivalUs: now,
       recovered,
     });
@@ -734,7 +681,7 @@ export class ClusterSimulation implements Simulation {
     const c = this.userChannel[u];
     if (fromSeq >= this.latestSeq[c]) return true;
     const oldest = this.channelLog[c][fromSeq];
-    if (now - this.msgCreatedUs[oldest] > d.recoveryWindowS * 1e6) return false;
+    if (now - this.msgs.createdUs[oldest] > d.recoveryWindowS * 1e6) return false;
     if (d.history === 'broker') return this.brokerUp && this.epochSeen[u] === this.brokerEpoch;
     const s = this.connServer[u];
     return s === this.historyServer[u] && this.epochSeen[u] === this.serverEpoch[s];
@@ -1171,35 +1118,7 @@ export class ClusterSimulation implements Simulation {
   }
 
   private newMessage(now: number, c: number): number {
-    if (this.messages === this.msgChannel.length) this.growMessages();
-    const id = this.messages++;
-    const producer = c % this.t.sources;
-    this.msgChannel[id] = c;
-    this.msgSeq[id] = -1;
-    this.msgCreatedUs[id] = now;
-    this.msgBytes[id] = Math.max(1, Math.round(this.payloadBytes()));
-    this.msgProducer[id] = producer;
-    this.producerSeq[producer]++;
-    return id;
-  }
-
-  private growMessages(): void {
-    const n = this.msgChannel.length * 2;
-    const g32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    const g64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.msgChannel = g32(this.msgChannel);
-    this.msgSeq = g32(this.msgSeq);
-    this.msgBytes = g32(this.msgBytes);
-    this.msgProducer = g32(this.msgProducer);
-    this.msgCreatedUs = g64(this.msgCreatedUs);
+    return this.msgs.add(c, now, Math.max(1, Math.round(this.payloadBytes())));
   }
 
   private slabAlloc(): number {
@@ -1396,23 +1315,7 @@ export class ClusterSimulation implements Simulation {
     const snap = this.snapshot();
     const c = snap.cluster!;
     return {
-      scenario: this.sc.id,
-      seed: this.run.seed,
-      params: { ...this.run.params },
-      simulatedSeconds: snap.nowUs / 1e6,
-      events: snap.events,
-      wallMs: Math.round(wallMs),
-      eventsPerSec: wallMs > 0 ? Math.round(snap.events / (wallMs / 1000)) : 0,
-      traceHash: snap.traceHash,
-      ...snap.flow,
-      latencyMs: snap.latencyMs,
-      hop2LatencyMs: snap.hop2LatencyMs,
-      hop1LatencyMs: snap.hop1LatencyMs,
-      deliveriesPerSec: snap.deliveriesPerSec,
-      links: snap.links,
-      servers: snap.servers,
-      rejectedConnections: snap.rejectedConnections,
-      simBytesPerUser: 0,
+      ...this.baseResult(snap, wallMs),
       clusterStats: c,
       lost: c.lost,
       recovered: c.recovered,
@@ -1473,26 +1376,6 @@ export class ClusterSimulation implements Simulation {
       });
     }
     return { nodes, edges };
-  }
-
-  drainTrace(): TraceRecord[] {
-    return this.trace.drain(this.nodeIds, (id) => ({
-      channel: this.msgChannel[id],
-      seq: this.msgSeq[id],
-    }));
-  }
-
-  updates(since: number, limit = 10_000): UpdateRecord[] {
-    const out: UpdateRecord[] = [];
-    for (let id = Math.max(0, since); id < this.messages && out.length < limit; id++)
-      out.push({
-        id,
-        channel: this.msgChannel[id],
-        createdUs: this.msgCreatedUs[id],
-        payloadBytes: this.msgBytes[id],
-        origin: -1,
-      });
-    return out;
   }
 
   /**

@@ -4,14 +4,13 @@ import type { Protocol, ProtocolsScenario } from '../../../scenario/schema.ts';
 import { ScenarioError } from '../../../scenario/errors.ts';
 import { CpuPool } from '../../cpu.ts';
 import { sampler, type Sampler } from '../../dist.ts';
-import { TraceHasher } from '../../hash.ts';
 import { LatencyHistogram } from '../../histogram.ts';
 import { PendingDeliveries } from '../../pending.ts';
-import { EventQueue } from '../../queue.ts';
+import { EventModel, KIND_BITS } from '../../engine.ts';
 import { Rng } from '../../rng.ts';
 import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
 import type { Simulation } from '../../simulation.ts';
-import { TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH, TraceRing } from '../../trace.ts';
+import { TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../../trace.ts';
 import type {
   FlowCounts,
   LinkStats,
@@ -20,8 +19,6 @@ import type {
   ServerStats,
   Snapshot,
   Topology,
-  TraceRecord,
-  UpdateRecord,
 } from '../../types.ts';
 import type { DeliveryRecord } from '../../checkers/sequence.ts';
 import { Geometry, pairHash } from './geometry.ts';
@@ -40,8 +37,6 @@ const EV_DROP = 7; // arg: client — its network drops the connection
 const EV_PING = 8; // arg: client; word1: connection generation — heartbeat or ICE consent
 const EV_DETECT = 9; // arg: client; word1: generation — the client notices a dead connection
 const EV_SAMPLE = 10;
-const KIND_BITS = 4;
-const KIND_MASK = (1 << KIND_BITS) - 1;
 
 /** Clients start within this window, so a run does not begin with every handshake at once. */
 const START_SPREAD_US = 1_000_000;
@@ -60,13 +55,10 @@ const NODE_IDS = ['source', 'server', 'clients', 'turn'];
 
 const NEVER = Infinity;
 
-export class ProtocolSimulation implements Simulation {
+export class ProtocolSimulation extends EventModel implements Simulation {
   readonly durationUs: number;
   readonly protocol: Protocol;
   private readonly sc: ProtocolsScenario;
-  private readonly queue = new EventQueue(4096);
-  private readonly hasher = new TraceHasher();
-  private readonly trace = new TraceRing();
   private readonly pending = new PendingDeliveries();
   private readonly series: SeriesRecorder;
   private readonly geo: Geometry;
@@ -123,22 +115,14 @@ export class ProtocolSimulation implements Simulation {
   // Channels and messages.
   private readonly latestSeq: Int32Array;
   private readonly logs: number[][];
-  private msgChannel = new Int32Array(1024);
-  private msgSeq = new Int32Array(1024);
-  private msgCreatedUs = new Float64Array(1024);
+  /** When each message reached the server (model-specific; grows with the message table). */
   private msgAtServerUs = new Float64Array(1024);
-  private msgBytes = new Int32Array(1024);
-  /** The client that published the message, or -1 for the server. */
-  private msgOrigin = new Int32Array(1024);
-  private messages = 0;
 
   /** Every delivery, when a checker asked for them (tests); null otherwise. */
   private deliveryLog: DeliveryRecord[] | null = null;
   private replaying = false;
 
   // Counters.
-  private nowUsValue = 0;
-  private eventCount = 0;
   private owedOpen = 0;
   private flow: FlowCounts = {
     produced: 0,
@@ -164,11 +148,8 @@ export class ProtocolSimulation implements Simulation {
   private upMessages = 0;
   private downMessages = 0;
 
-  constructor(
-    private readonly run: RunSpec,
-    sc: ProtocolsScenario,
-    protocol?: Protocol,
-  ) {
+  constructor(run: RunSpec, sc: ProtocolsScenario, protocol?: Protocol) {
+    super(run);
     this.sc = sc;
     const chosen = protocol ?? sc.workload.protocol;
     if (chosen === 'all')
@@ -292,68 +273,33 @@ export class ProtocolSimulation implements Simulation {
     if (at <= this.durationUs) this.queue.push(at, (i << KIND_BITS) | EV_DROP, 0);
   }
 
-  get nowUs(): number {
-    return this.nowUsValue;
+  protected nodeIds(): readonly string[] {
+    return NODE_IDS;
   }
 
-  get events(): number {
-    return this.eventCount;
-  }
-
-  get done(): boolean {
-    return this.nowUsValue >= this.durationUs && this.queue.peekTime() > this.durationUs;
-  }
-
-  runUntil(untilUs: number, maxEvents = Infinity): number {
-    const limit = Math.min(untilUs, this.durationUs);
-    let k = 0;
-    while (k < maxEvents && this.queue.peekTime() <= limit) {
-      this.dispatch();
-      k++;
-    }
-    if (this.queue.peekTime() > limit && limit > this.nowUsValue) this.nowUsValue = limit;
-    return k;
-  }
-
-  step(): boolean {
-    if (this.queue.peekTime() > this.durationUs) {
-      this.nowUsValue = this.durationUs;
-      return false;
-    }
-    this.dispatch();
-    return true;
-  }
-
-  private dispatch(): void {
-    const q = this.queue;
-    q.pop();
-    const now = q.time;
-    this.nowUsValue = now;
-    this.eventCount++;
-    this.hasher.addEvent(now, q.word0, q.word1);
-    const arg = q.word0 >>> KIND_BITS;
-    switch (q.word0 & KIND_MASK) {
+  protected handle(kind: number, arg: number, w1: number, now: number): void {
+    switch (kind) {
       case EV_PUBLISH:
         return this.onPublish(now, arg);
       case EV_AT_SERVER:
-        return this.onAtServer(now, q.word1);
+        return this.onAtServer(now, w1);
       case EV_REQUEST:
         return this.onRequest(now, arg);
       case EV_REQ_AT_SERVER:
-        return this.onRequestAtServer(now, arg, q.word1);
+        return this.onRequestAtServer(now, arg, w1);
       case EV_LP_TIMEOUT:
-        if (this.waiting[arg] === q.word1) this.respond(now, arg);
+        if (this.waiting[arg] === w1) this.respond(now, arg);
         return;
       case EV_CONNECT:
         return this.onConnect(now, arg);
       case EV_OPEN:
-        return this.onOpen(now, arg, q.word1);
+        return this.onOpen(now, arg, w1);
       case EV_DROP:
         return this.onDrop(now, arg);
       case EV_PING:
-        return this.onPing(now, arg, q.word1);
+        return this.onPing(now, arg, w1);
       case EV_DETECT:
-        return this.onDetect(now, arg, q.word1);
+        return this.onDetect(now, arg, w1);
       case EV_SAMPLE:
         return this.onSample(now);
     }
@@ -453,9 +399,9 @@ export class ProtocolSimulation implements Simulation {
       return;
     }
     const origin = c + this.channels * Math.floor(this.sourceRng.float() * this.groupCount(c));
-    this.msgOrigin[id] = origin;
+    this.msgs.origin[id] = origin;
     if (this.protocol === 'webrtc') return this.meshSend(now, id, origin);
-    const arrival = this.upstream(now, origin, this.msgBytes[id]);
+    const arrival = this.upstream(now, origin, this.msgs.bytes[id]);
     if (arrival < 0) {
       this.upstreamFailed++;
       return;
@@ -496,15 +442,15 @@ export class ProtocolSimulation implements Simulation {
   }
 
   private onAtServer(now: number, id: number): void {
-    const origin = this.msgOrigin[id];
+    const origin = this.msgs.origin[id];
     if (origin >= 0 && this.msgAtServerUs[id] < 0) {
       // A client's update has just arrived: it is stored once the server has processed it.
       this.msgAtServerUs[id] = 0;
       this.queue.push(this.acceptUpstream(now, origin), EV_AT_SERVER, id);
       return;
     }
-    const c = this.msgChannel[id];
-    this.msgSeq[id] = this.latestSeq[c]++;
+    const c = this.msgs.channel[id];
+    this.msgs.seq[id] = this.latestSeq[c]++;
     this.msgAtServerUs[id] = now;
     this.logs[c].push(id);
     const perClient = this.activeStreams + this.blockedPerUpdate;
@@ -530,11 +476,11 @@ export class ProtocolSimulation implements Simulation {
 
   /** One message reaches client i at `arrival` (or is lost in a drop): counted, ordered, traced. */
   private deliver(i: number, id: number, arrival: number, startUs: number, copies: number): void {
-    const created = this.msgCreatedUs[id];
+    const created = this.msgs.createdUs[id];
     for (let k = 0; k < copies; k++)
       this.pending.add(arrival, arrival - created, arrival - startUs);
     this.owedOpen -= copies;
-    const seq = this.msgSeq[id];
+    const seq = this.msgs.seq[id];
     const seen = this.seen[i];
     if (seq === seen) this.flow.duplicated += copies;
     else if (seq < seen) this.flow.outOfOrder += copies;
@@ -543,7 +489,7 @@ export class ProtocolSimulation implements Simulation {
     this.deliveryLog?.push({
       message: id,
       client: i,
-      channel: this.msgChannel[id],
+      channel: this.msgs.channel[id],
       seq,
       createdUs: created,
       arrivalUs: arrival,
@@ -566,14 +512,14 @@ export class ProtocolSimulation implements Simulation {
     const server = this.sc.topology.server;
     let send = this.cpu.run(now, server.cpuPerPushUs);
     if (this.protocol === 'webrtc' && send < this.readyUs[i]) send = this.readyUs[i];
-    const payload = this.msgBytes[id];
+    const payload = this.msgs.bytes[id];
     const bytes =
       this.protocol === 'sse'
         ? (payload + wire.SSE_EVENT_FRAMING + wire.TCP_TLS_OVERHEAD) * this.activeStreams
         : this.protocol === 'websocket'
           ? wire.wsFrameBytes(payload, false) + wire.TCP_TLS_OVERHEAD
           : payload + wire.WEBRTC_OVERHEAD;
-    const seq = this.msgSeq[id];
+    const seq = this.msgs.seq[id];
     this.sent[i] = seq;
     if (this.blockedPerUpdate > 0 && !replay) {
       this.blockedStreams += this.blockedPerUpdate;
@@ -601,13 +547,13 @@ export class ProtocolSimulation implements Simulation {
       this.upstreamFailed++;
       return;
     }
-    const c = this.msgChannel[id];
-    this.msgSeq[id] = this.latestSeq[c]++;
+    const c = this.msgs.channel[id];
+    this.msgs.seq[id] = this.latestSeq[c]++;
     this.msgAtServerUs[id] = now;
     this.logs[c].push(id);
     const stun = this.sc.topology.webrtc.stunSuccessProbability;
     const relayUs = this.sc.topology.webrtc.turnRelayUs;
-    const bytes = this.msgBytes[id] + wire.WEBRTC_OVERHEAD;
+    const bytes = this.msgs.bytes[id] + wire.WEBRTC_OVERHEAD;
     const send = now + this.radios.touch(origin, now);
     const originSlot = Math.floor(origin / this.channels);
     for (let j = c; j < this.n; j += this.channels) {
@@ -726,7 +672,7 @@ export class ProtocolSimulation implements Simulation {
     const from = this.good[i] + 1;
     const to = this.latestSeq[c] - 1;
     let body = 0;
-    for (let s = from; s <= to; s++) body += this.msgBytes[this.logs[c][s]];
+    for (let s = from; s <= to; s++) body += this.msgs.bytes[this.logs[c][s]];
     if (from > to) {
       this.emptyResponses++;
       body = wire.EMPTY_BODY_BYTES;
@@ -937,35 +883,14 @@ export class ProtocolSimulation implements Simulation {
   }
 
   private newMessage(now: number, channel: number): number {
-    if (this.messages === this.msgChannel.length) this.growMessages();
-    const id = this.messages++;
-    this.msgChannel[id] = channel;
-    this.msgSeq[id] = -1;
-    this.msgCreatedUs[id] = now;
+    const id = this.msgs.add(channel, now, Math.max(1, Math.round(this.payloadBytes())));
+    if (id === this.msgAtServerUs.length) {
+      const grown = new Float64Array(2 * id);
+      grown.set(this.msgAtServerUs);
+      this.msgAtServerUs = grown;
+    }
     this.msgAtServerUs[id] = now;
-    this.msgBytes[id] = Math.max(1, Math.round(this.payloadBytes()));
-    this.msgOrigin[id] = -1;
     return id;
-  }
-
-  private growMessages(): void {
-    const n = this.msgChannel.length * 2;
-    const grow32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    const grow64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.msgChannel = grow32(this.msgChannel);
-    this.msgSeq = grow32(this.msgSeq);
-    this.msgBytes = grow32(this.msgBytes);
-    this.msgOrigin = grow32(this.msgOrigin);
-    this.msgCreatedUs = grow64(this.msgCreatedUs);
-    this.msgAtServerUs = grow64(this.msgAtServerUs);
   }
 
   // ---- Sampling and views.
@@ -1106,24 +1031,10 @@ export class ProtocolSimulation implements Simulation {
   result(wallMs: number): RunResult {
     const snap = this.snapshot();
     const p = snap.protocol!;
+    const base = this.baseResult(snap, wallMs);
     return {
-      scenario: this.sc.id,
-      seed: this.run.seed,
-      params: { ...this.run.params, protocol: this.protocol },
-      simulatedSeconds: snap.nowUs / 1e6,
-      events: snap.events,
-      wallMs: Math.round(wallMs),
-      eventsPerSec: wallMs > 0 ? Math.round(snap.events / (wallMs / 1000)) : 0,
-      traceHash: snap.traceHash,
-      ...snap.flow,
-      latencyMs: snap.latencyMs,
-      hop2LatencyMs: snap.hop2LatencyMs,
-      hop1LatencyMs: snap.hop1LatencyMs,
-      deliveriesPerSec: snap.deliveriesPerSec,
-      links: snap.links,
-      servers: snap.servers,
-      rejectedConnections: 0,
-      simBytesPerUser: 0,
+      ...base,
+      params: { ...base.params, protocol: this.protocol },
       protocolStats: p,
       protocol: p.protocol,
       requestsPerDelivered: p.requestsPerDelivered,
@@ -1148,26 +1059,6 @@ export class ProtocolSimulation implements Simulation {
     if (this.protocol === 'webrtc')
       nodes.push({ id: 'turn', kind: 'broker', label: 'TURN relay', count: 1 });
     return { nodes, edges };
-  }
-
-  drainTrace(): TraceRecord[] {
-    return this.trace.drain(NODE_IDS, (id) => ({
-      channel: this.msgChannel[id],
-      seq: this.msgSeq[id],
-    }));
-  }
-
-  updates(since: number, limit = 10_000): UpdateRecord[] {
-    const out: UpdateRecord[] = [];
-    for (let id = Math.max(0, since); id < this.messages && out.length < limit; id++)
-      out.push({
-        id,
-        channel: this.msgChannel[id],
-        createdUs: this.msgCreatedUs[id],
-        payloadBytes: this.msgBytes[id],
-        origin: this.msgOrigin[id],
-      });
-    return out;
   }
 
   dispose(): void {
