@@ -6,9 +6,14 @@ import kafka from './kafka.ts';
 import loadBalancing from './load-balancing.ts';
 import longPolling from './long-polling.ts';
 import polling from './polling.ts';
+import productionMultiRegion from './production-multi-region.ts';
 import protocols from './protocols.ts';
 import reconnectStorm from './reconnect-storm.ts';
 import redisPubsub from './redis-pubsub.ts';
+import scaleInternet from './scale-internet.ts';
+import scaleLarge from './scale-large.ts';
+import scaleMedium from './scale-medium.ts';
+import scaleSmall from './scale-small.ts';
 import sse from './sse.ts';
 import twoHop from './two-hop.ts';
 import twoHop1m from './two-hop-1m.ts';
@@ -30,4 +35,9 @@ export const scenarioFiles: readonly ScenarioFile[] = [
   loadBalancing,
   reconnectStorm,
   brokerFailure,
+  productionMultiRegion,
+  scaleSmall,
+  scaleMedium,
+  scaleLarge,
+  scaleInternet,
 ];

@@ -22,7 +22,7 @@ export const twoHopParameters: ScenarioFile['parameters'] = [
     label: 'Users',
     unit: 'users',
     min: 1,
-    max: 1_000_000,
+    max: 2_000_000,
     step: 1,
     log: true,
     description: 'Connected clients. Each holds one WebSocket to one server.',

@@ -248,6 +248,11 @@ export const clusterTopologySchema = z.strictObject({
   servers: z.number().int().min(1).max(500),
   channels: z.number().int().min(1).max(100_000),
   sources: z.number().int().min(1).max(64),
+  /** Regions: server s sits in region s mod regions, user u lives in region u mod regions, the
+   * broker in region 0; users connect to their own region while it has a healthy server. */
+  regions: z.number().int().min(1).max(6),
+  /** One-way delay between two regions. */
+  interRegionMs: nonNegative.max(1_000),
   broker: z.strictObject({
     kind: z.enum(['direct', 'redis', 'kafka']),
     /** Broker processing and network delay, one way. */

@@ -170,3 +170,54 @@ describe('open faults and heals (what clicks on the topology do)', () => {
     expect(result.clusterStats!.disconnected, rerun).toBe(0);
   });
 });
+
+describe('production multi-region', () => {
+  it('fails a region’s users over to the others, loses nothing, and lands in the guide’s 50–150 ms', async () => {
+    const { result, rerun } = await runCluster('production-multi-region', {}, 1);
+    const c = result.connectionsPerServer!;
+    // EU-West (servers 2, 5, 8) came back empty: its users stayed where they failed over to.
+    expect([c[2], c[5], c[8]], rerun).toEqual([0, 0, 0]);
+    expect(
+      c.reduce((a, b) => a + b, 0),
+      rerun,
+    ).toBe(6_000);
+    expect(result.lost, rerun).toBe(0);
+    expect(result.latencyMs.p50, rerun).toBeGreaterThanOrEqual(50);
+    expect(result.latencyMs.p50, rerun).toBeLessThanOrEqual(150);
+    expect(
+      result.faults!.map((f) => f.hit).reduce((a, b) => a + b, 0),
+      rerun,
+    ).toBe(2_000);
+  });
+});
+
+describe('the guide’s scale tiers', () => {
+  it('each tier runs with the guide’s fleet: 1 server, 5–10 with Redis, 50–100 in regions with Kafka, 100+', async () => {
+    const small = await runCluster('scale-small', {}, 1);
+    const medium = await runCluster('scale-medium', { duration: 10 }, 1);
+    const large = await runCluster('scale-large', { duration: 8 }, 1);
+    expect(small.result.servers, small.rerun).toHaveLength(1);
+    expect(small.result.clusterStats!.broker).toBe('direct');
+    expect(medium.result.servers.length).toBeGreaterThanOrEqual(5);
+    expect(medium.result.servers.length).toBeLessThanOrEqual(10);
+    expect(medium.result.clusterStats!.broker).toBe('redis');
+    expect(large.result.servers.length).toBeGreaterThanOrEqual(50);
+    expect(large.result.clusterStats!.broker).toBe('kafka');
+    for (const t of [small, medium, large]) {
+      expect(t.result.rejectedConnections, t.rerun).toBe(0);
+      expect(t.result.reach!, t.rerun).toBeGreaterThan(0.95);
+    }
+    // Tier 2's Redis hop is sub-millisecond; tier 3 pays Kafka's batching and the regions.
+    expect(large.result.latencyMs.p50).toBeGreaterThan(medium.result.latencyMs.p50 + 20);
+  });
+});
+
+describe('the internet-scale tier', () => {
+  it('fans out to 1.5 million users on 150 servers with none rejected', async () => {
+    const { runToEnd, rerun } = await import('../support/run.ts');
+    const { result } = await runToEnd('scale-internet', { duration: 1 }, 1);
+    expect(result.servers, rerun('scale-internet', { duration: 1 }, 1)).toHaveLength(150);
+    expect(result.rejectedConnections).toBe(0);
+    expect(result.fanout).toBe(1_500_000);
+  });
+});

@@ -84,7 +84,7 @@ describe('hoplab CLI', () => {
     [['run', 'two-hop', '--seed', 'x'], /^hoplab: seed: must be an integer/],
     [
       ['run', 'two-hop', '--set', 'users=0'],
-      /^hoplab: users: must be in \[1, 1000000\] users, got 0/,
+      /^hoplab: users: must be in \[1, 2000000\] users, got 0/,
     ],
     [['run', 'two-hop', '--set', 'nope=1'], /^hoplab: nope: is not a parameter of two-hop/],
     [['run', 'two-hop', '--set', 'users'], /^hoplab: --set: expected name=value/],

@@ -81,6 +81,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly jitterRng: Rng;
   private readonly payloadBytes: Sampler;
   private readonly balancer: Balancer;
+  /** One balancer per region, over that region's healthy servers (geo routing). */
+  private readonly regional: Balancer[];
   private readonly e2eHist = new LatencyHistogram();
   private readonly hop2Hist = new LatencyHistogram();
   private readonly hop1Hist = new LatencyHistogram();
@@ -239,7 +241,16 @@ export class ClusterSimulation extends EventModel implements Simulation {
       t.loadBalancer.virtualNodes,
       root.fork('balancer'),
     );
-    this.balancer.setHealthy(Array.from({ length: t.servers }, (_, s) => s));
+    this.regional = Array.from(
+      { length: t.regions },
+      (_, r) =>
+        new Balancer(
+          t.loadBalancer.strategy,
+          t.loadBalancer.virtualNodes,
+          root.fork(`balancer/${r}`),
+        ),
+    );
+    this.setHealthy(Array.from({ length: t.servers }, (_, s) => s));
 
     this.users = t.users;
     this.channels = t.channels;
@@ -400,14 +411,39 @@ export class ClusterSimulation extends EventModel implements Simulation {
 
   // ---- Network.
 
-  private oneWayUs(): number {
+  /** User u ↔ its server, one way: the access path, plus the ocean if the server is abroad. */
+  private oneWayUs(u: number): number {
     const base = (this.t.network.rttMs * 1000) / 2;
     const j = this.t.network.jitterShare;
-    return base + (j > 0 ? -j * base * Math.log(1 - this.netRng.float()) : 0);
+    const abroad = u % this.t.regions !== this.connServer[u] % this.t.regions;
+    return (
+      base +
+      (abroad ? this.t.interRegionMs * 1000 : 0) +
+      (j > 0 ? -j * base * Math.log(1 - this.netRng.float()) : 0)
+    );
   }
 
+  /** Source → broker, one way (both in region 0). */
   private brokerUs(): number {
     return this.t.broker.latencyMs * 1000;
+  }
+
+  /** Broker → server s, one way: servers outside region 0 are an inter-region hop away. */
+  private brokerToServerUs(s: number): number {
+    return this.brokerUs() + (s % this.t.regions !== 0 ? this.t.interRegionMs * 1000 : 0);
+  }
+
+  /** Keeps the global view of healthy servers and each region's balancer in step. */
+  private setHealthy(servers: readonly number[]): void {
+    this.balancer.setHealthy(servers);
+    this.regional.forEach((b, r) => b.setHealthy(servers.filter((s) => s % this.t.regions === r)));
+  }
+
+  /** Geo routing: the user's own region first; another region only when its own has no server. */
+  private route(u: number): number {
+    const ip = Math.floor(u / this.t.loadBalancer.usersPerIp);
+    const home = this.regional[u % this.t.regions].route(u, ip, this.cookie[u], this.conns);
+    return home >= 0 ? home : this.balancer.route(u, ip, this.cookie[u], this.conns);
   }
 
   // ---- Hop 2: publish and distribute.
@@ -466,9 +502,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private onRedisIn(now: number, id: number): void {
     if (!this.brokerUp) return this.loseAtBroker(id);
     this.assignSeq(id);
-    const at = Math.round(now + this.brokerUs());
     for (let s = 0; s < this.serverCount; s++) {
       if (!this.alive[s]) continue;
+      const at = Math.round(now + this.brokerToServerUs(s));
       if (this.brokerLinkDownUntilUs[s] > now) {
         // Dropped by Redis (a slow subscriber, or cut off by a partition): its users miss this.
         for (
@@ -519,7 +555,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const log = this.partLog[p];
     const k = s * this.partitions + p;
     const retentionUs = this.t.broker.retentionS * 1e6;
-    const at = Math.round(fromUs + this.brokerUs());
+    const at = Math.round(fromUs + this.brokerToServerUs(s));
     for (let off = this.consumed[k]; off < log.length; off++) {
       const id = log[off];
       // Past retention the records are gone: the consumer's offset resets past them.
@@ -544,7 +580,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     if (next <= this.durationUs) this.queue.push(next, (s << KIND_BITS) | EV_POLL, 0);
     if (!this.alive[s] || !this.brokerUp || this.brokerLinkDownUntilUs[s] > now) return;
     this.sourceRequests++;
-    const at = Math.round(now + 2 * this.brokerUs());
+    const at = Math.round(now + this.brokerUs() + this.brokerToServerUs(s));
     for (let i = this.dbCursor[s]; i < this.dbLog.length; i++) {
       const id = this.dbLog[i];
       this.queue.push(at, (s << KIND_BITS) | EV_SERVER_IN, id);
@@ -586,7 +622,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.slabConn[slab] = this.connId[u];
     this.slabRecovered[slab] = recovered ? 1 : 0;
     this.slabSentUs[slab] = now;
-    let at = Math.round(sent + this.oneWayUs());
+    let at = Math.round(sent + this.oneWayUs(u));
     if (at < this.lastFrameUs[u]) at = this.lastFrameUs[u];
     this.lastFrameUs[u] = at;
     this.hop1Bytes += this.msgs.bytes[id];
@@ -622,7 +658,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.hop1Hist.record(now - this.slabSentUs[slab]);
     this.apply(now, u, id, recovered);
     if (this.t.delivery.guarantee !== 'at-most-once') {
-      this.queue.push(Math.round(now + this.oneWayUs()), EV_ACK, slab);
+      this.queue.push(Math.round(now + this.oneWayUs(u)), EV_ACK, slab);
       return;
     }
     this.slabFreeAt(slab);
@@ -709,8 +745,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       this.firstAttemptsUs.push(now);
     }
     if (!this.lbUp) return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
-    const ip = Math.floor(u / this.t.loadBalancer.usersPerIp);
-    const s = this.balancer.route(u, ip, this.cookie[u], this.conns);
+    const s = this.route(u);
     if (s < 0) return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
     if (!this.alive[s] || this.draining[s])
       return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
@@ -1041,7 +1076,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     if (!this.alive[s]) return 0;
     this.draining[s] = 1;
     this.paths.gracefulDrain++;
-    this.balancer.setHealthy(this.balancer.healthyServers.filter((x) => x !== s));
+    this.setHealthy(this.balancer.healthyServers.filter((x) => x !== s));
     let hit = 0;
     const spread = this.rng.fork(`drain/${s}`);
     const drainUs = this.t.server.drainS * 1e6;
@@ -1067,7 +1102,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const s = this.serverCount++;
     this.alive[s] = 1;
     this.acceptFreeUs[s] = now;
-    this.balancer.setHealthy([...this.balancer.healthyServers, s]);
+    this.setHealthy([...this.balancer.healthyServers, s]);
     // A new server starts from now: it owes its users nothing published before it existed.
     for (let c = 0; c < this.channels; c++)
       this.serverSeq[s * this.channels + c] = this.latestSeq[c] - 1;
@@ -1099,7 +1134,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const before = this.balancer.healthyServers;
     if (healthy.length !== before.length || healthy.some((s, k) => s !== before[k])) {
       if (healthy.length < before.length) this.paths.healthEviction++;
-      this.balancer.setHealthy(healthy);
+      this.setHealthy(healthy);
     }
     const next = Math.round(now + lb.healthCheckIntervalS * 1e6);
     if (next <= this.durationUs) this.queue.push(next, EV_HEALTH, 0);
