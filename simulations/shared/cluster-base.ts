@@ -38,6 +38,7 @@ export const clusterTopology: ClusterFile['topology'] = {
     cores: 2,
     restartS: 10,
     drainS: 30,
+    autoscale: { enabled: 'off', targetConnections: 1_500, bootS: 20, maxServers: 12 },
   },
   network: { rttMs: 60, jitterShare: 0.1 },
   connection: { heartbeatS: 30, timeoutS: 60, backoffBaseS: 1, backoffCapS: 30, jitter: 'full' },

@@ -220,6 +220,7 @@ export const FAULT_KINDS = [
   'graceful-shutdown',
   'scale-out',
   'partition',
+  'slow-link',
   // Heals, for faults left open (forS 0) — what a click on a failed node does.
   'server-restart',
   'broker-up',
@@ -240,6 +241,9 @@ export const faultSchema = z.strictObject({
   loseState: z.boolean().default(true),
   /** Mass disconnect: share of all connections dropped at once. */
   share: z.number().min(0).max(1).default(1),
+  /** slow-link: extra one-way delay and loss on the links between a server and its users. */
+  extraLatencyMs: nonNegative.max(10_000).default(0),
+  lossProbability: z.number().min(0).max(0.5).default(0),
 });
 
 /** Hop 2 and the server fleet: brokers, load balancing, connection lifecycle, delivery, faults. */
@@ -288,6 +292,14 @@ export const clusterTopologySchema = z.strictObject({
     restartS: nonNegative.max(3_600),
     /** Graceful shutdown: how long the server drains before it force-closes. */
     drainS: nonNegative.max(600),
+    /** Autoscaler: add a server when the mean connections per live server pass the target. */
+    autoscale: z.strictObject({
+      enabled: z.enum(['on', 'off']),
+      targetConnections: z.number().int().min(1).max(10_000_000),
+      /** Time a new server takes to boot before the balancer can use it. */
+      bootS: nonNegative.max(3_600),
+      maxServers: z.number().int().min(1).max(500),
+    }),
   }),
   network: z.strictObject({
     rttMs: positive.max(5_000),

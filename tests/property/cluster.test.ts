@@ -221,3 +221,37 @@ describe('the internet-scale tier', () => {
     expect(result.fanout).toBe(1_500_000);
   });
 });
+
+describe('autoscaler and slow links', () => {
+  it('the autoscaler adds servers while the mean load is over target, each after it boots', async () => {
+    const o = { users: 6_000, servers: 2, duration: 120 };
+    const { createSimulation } = await import('../../src/sim/simulation.ts');
+    const { spec } = await import('../support/run.ts');
+    const run = spec('load-balancing', o, 2);
+    const t = run.scenario.model === 'cluster' ? run.scenario.topology : undefined;
+    if (!t) throw new Error('expected a cluster scenario');
+    t.faults = [];
+    t.server.autoscale = { enabled: 'on', targetConnections: 1_500, bootS: 10, maxServers: 6 };
+    const sim = await createSimulation(run);
+    sim.runUntil(sim.durationUs);
+    const r = sim.result(0);
+    sim.dispose();
+    const scaleOuts = r.faults!.filter((f) => f.kind === 'scale-out');
+    expect(scaleOuts.length).toBeGreaterThan(0);
+    expect(r.connectionsPerServer!.length).toBeLessThanOrEqual(6);
+    // Boots are at least bootS apart: the autoscaler waits for the last one.
+    for (let k = 1; k < scaleOuts.length; k++)
+      expect(scaleOuts[k].atS - scaleOuts[k - 1].atS).toBeGreaterThanOrEqual(10);
+    expect(r.rejectedConnections).toBe(0);
+  });
+
+  it('a slow link delays its server’s users and nobody else', async () => {
+    const faults = [{ kind: 'slow-link', atS: 10, target: 0, forS: 20, extraLatencyMs: 500 }];
+    const slow = await runCluster('redis-pubsub', { duration: 40 }, 1, faults);
+    const base = await runCluster('redis-pubsub', { duration: 40 }, 1, []);
+    expect(slow.result.faults![0].hit, slow.rerun).toBe(1_000);
+    expect(slow.result.latencyMs.p90, slow.rerun).toBeGreaterThan(base.result.latencyMs.p90 + 300);
+    expect(slow.result.latencyMs.p50, slow.rerun).toBeLessThan(base.result.latencyMs.p50 + 50);
+    expect(slow.result.lost, slow.rerun).toBe(0);
+  });
+});

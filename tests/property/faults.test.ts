@@ -39,6 +39,14 @@ const fault = fc.oneof(
   }),
   fc.record({ kind: fc.constant('scale-out'), atS: fc.integer({ min: 3, max: 60 }) }),
   fc.record({
+    kind: fc.constant('slow-link'),
+    atS: fc.integer({ min: 3, max: 60 }),
+    target: fc.integer({ min: 0, max: 2 }),
+    forS: fc.integer({ min: 1, max: 20 }),
+    extraLatencyMs: fc.constantFrom(0, 200),
+    lossProbability: fc.constantFrom(0, 0.2),
+  }),
+  fc.record({
     kind: fc.constant('partition'),
     atS: fc.integer({ min: 3, max: 60 }),
     target: fc.integer({ min: 0, max: 2 }),

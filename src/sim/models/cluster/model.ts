@@ -102,6 +102,13 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly healthFails: Int32Array;
   private readonly brokerLinkDownUntilUs: Float64Array;
   private lbUp = true;
+  /** The autoscaler waits for its last server to boot before it adds another. */
+  private bootingUntilUs = 0;
+  private autoscaled = 0;
+  /** slow-link faults: extra delay and loss on each server's user links, until a time. */
+  private readonly linkExtraUs: Float64Array;
+  private readonly linkLoss: Float64Array;
+  private readonly linkUntilUs: Float64Array;
 
   // Users.
   private readonly users: number;
@@ -224,7 +231,11 @@ export class ClusterSimulation extends EventModel implements Simulation {
           `${f.kind} at ${f.atS} s targets server ${f.target}, but there are ${t.servers}`,
         );
     // Room for two scale-outs injected while the run goes on.
-    this.maxServers = t.servers + scaleOuts + INJECTED_SCALE_OUTS;
+    const autoscaled =
+      t.server.autoscale.enabled === 'on'
+        ? Math.max(0, t.server.autoscale.maxServers - t.servers)
+        : 0;
+    this.maxServers = t.servers + scaleOuts + autoscaled + INJECTED_SCALE_OUTS;
     this.serverCount = t.servers;
     const S = this.maxServers;
     this.alive = new Uint8Array(S);
@@ -236,6 +247,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.cpus = Array.from({ length: S }, () => new CpuPool(t.server.cores));
     this.healthFails = new Int32Array(S);
     this.brokerLinkDownUntilUs = new Float64Array(S);
+    this.linkExtraUs = new Float64Array(S);
+    this.linkLoss = new Float64Array(S);
+    this.linkUntilUs = new Float64Array(S);
     this.balancer = new Balancer(
       t.loadBalancer.strategy,
       t.loadBalancer.virtualNodes,
@@ -415,12 +429,19 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private oneWayUs(u: number): number {
     const base = (this.t.network.rttMs * 1000) / 2;
     const j = this.t.network.jitterShare;
-    const abroad = u % this.t.regions !== this.connServer[u] % this.t.regions;
-    return (
+    const s = this.connServer[u];
+    const abroad = u % this.t.regions !== s % this.t.regions;
+    let us =
       base +
       (abroad ? this.t.interRegionMs * 1000 : 0) +
-      (j > 0 ? -j * base * Math.log(1 - this.netRng.float()) : 0)
-    );
+      (j > 0 ? -j * base * Math.log(1 - this.netRng.float()) : 0);
+    if (this.linkUntilUs[s] > this.nowUsValue) {
+      // A degraded link: extra delay, and TCP resending after an RTO (three round trips) per loss.
+      us += this.linkExtraUs[s];
+      while (this.linkLoss[s] > 0 && this.netRng.float() < this.linkLoss[s])
+        us += Math.max(200_000, 3 * this.t.network.rttMs * 1000);
+    }
+    return us;
   }
 
   /** Source → broker, one way (both in region 0). */
@@ -961,6 +982,12 @@ export class ClusterSimulation extends EventModel implements Simulation {
         this.brokerLinkDownUntilUs[f.target] = f.forS > 0 ? now + f.forS * 1e6 : Infinity;
         rec.hit = this.conns[f.target];
         return;
+      case 'slow-link':
+        this.linkExtraUs[f.target] = f.extraLatencyMs * 1000;
+        this.linkLoss[f.target] = f.lossProbability;
+        this.linkUntilUs[f.target] = f.forS > 0 ? now + f.forS * 1e6 : Infinity;
+        rec.hit = this.conns[f.target];
+        return;
       case 'server-restart':
       case 'broker-up':
       case 'lb-up':
@@ -1018,6 +1045,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
         return;
       case 'lb-down':
         this.lbUp = true;
+        return;
+      case 'slow-link':
+        this.linkUntilUs[f.target] = now;
         return;
       case 'partition':
         this.brokerLinkDownUntilUs[f.target] = now;
@@ -1136,8 +1166,44 @@ export class ClusterSimulation extends EventModel implements Simulation {
       if (healthy.length < before.length) this.paths.healthEviction++;
       this.setHealthy(healthy);
     }
+    this.autoscale(now);
     const next = Math.round(now + lb.healthCheckIntervalS * 1e6);
     if (next <= this.durationUs) this.queue.push(next, EV_HEALTH, 0);
+  }
+
+  /**
+   * The autoscaler looks at the same interval as the health checks: when the mean connections per
+   * live server pass the target, it starts one more server, usable after it has booted.
+   */
+  private autoscale(now: number): void {
+    const a = this.t.server.autoscale;
+    if (a.enabled !== 'on' || this.bootingUntilUs > now) return;
+    const live = this.aliveServers();
+    if (
+      live === 0 ||
+      this.serverCount >= Math.min(a.maxServers, this.maxServers - INJECTED_SCALE_OUTS)
+    )
+      return;
+    let connections = 0;
+    for (let s = 0; s < this.serverCount; s++) connections += this.conns[s];
+    if (connections / live <= a.targetConnections) return;
+    this.bootingUntilUs = now + a.bootS * 1e6;
+    this.autoscaled++;
+    const i = this.schedule.length;
+    const fault: Fault = {
+      kind: 'scale-out',
+      atS: this.bootingUntilUs / 1e6,
+      target: 0,
+      forS: 0,
+      loseState: false,
+      share: 1,
+      extraLatencyMs: 0,
+      lossProbability: 0,
+    };
+    this.schedule.push(fault);
+    this.faults.push({ kind: 'scale-out', atS: fault.atS, target: 0, hit: 0, recoveredAtS: null });
+    this.pending.push([Math.round(this.bootingUntilUs), i]);
+    this.pending.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   }
 
   private aliveServers(): number {
@@ -1427,7 +1493,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const f = { ...parsed.data, atS: Math.max(parsed.data.atS, (this.nowUsValue + 1) / 1e6) };
     const servers = f.kind === 'scale-out' ? this.maxServers : this.serverCount;
     if (
-      (f.kind === 'server-crash' || f.kind === 'graceful-shutdown' || f.kind === 'partition') &&
+      (f.kind === 'server-crash' ||
+        f.kind === 'graceful-shutdown' ||
+        f.kind === 'partition' ||
+        f.kind === 'slow-link') &&
       f.target >= servers
     )
       throw new ScenarioError('fault.target', `must be a server from 0 to ${servers - 1}`);
