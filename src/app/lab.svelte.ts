@@ -9,13 +9,22 @@ import {
   type RunSpec,
 } from '../scenario/resolve.ts';
 import { queryFromRun, runFromQuery } from '../scenario/url.ts';
+import type { Fault } from '../scenario/schema.ts';
 import type { RunResult, Snapshot, Topology } from '../sim/types.ts';
 import { startSimWorker, type WorkerHandle } from '../worker/client.ts';
 import { DEFAULT_SPEED, type Speed } from '../worker/limits.ts';
 import { armLabels, armsText, isComparison, MIN_ARMS, parseArms } from '../worker/arms.ts';
 import type { ArmUpdate, LoadResult, RunPhase, RunRequest, RunUpdate } from '../worker/protocol.ts';
+import {
+  clusterCondition,
+  faultEntries,
+  type ClusterCondition,
+  type FaultEntry,
+  type FaultInput,
+} from './cluster/faults.ts';
 import { MotionBuffer, SimClock } from './motion.ts';
 import { splitQuery, type View } from './query.ts';
+import { TraceLog } from './trace-log.ts';
 
 /** A problem shown in the page, with what the reader can do about it. */
 export interface LabProblem {
@@ -27,6 +36,15 @@ export interface LabProblem {
   /** Where "reset to defaults" leads (URL problems). */
   resetHref?: string;
 }
+
+/** A fault the worker refused, with the input at fault named. */
+export interface FaultProblem {
+  field: string;
+  message: string;
+}
+
+/** What a click in the topology does: inject or heal a fault, or filter the sequence diagram. */
+export type ClickMode = 'faults' | 'trace';
 
 /** Parameter edits are applied after the input settles, so a dragged slider reloads once. */
 const RELOAD_DEBOUNCE_MS = 250;
@@ -61,6 +79,21 @@ export class LabState {
   readonly motion = new MotionBuffer();
   /** Bumps whenever trace records arrive, for views that redraw only on data (reduced motion). */
   traceTick = $state(0);
+  /** Recent sampled trace records for the sequence diagram (read on traceTick). */
+  readonly traceLog = new TraceLog();
+
+  /** Clicks in the topology break and heal things (cluster runs) or pick the diagram's node. */
+  clickMode = $state<ClickMode>('faults');
+  /** The sequence diagram shows only messages through this node (null: all). */
+  traceFilter = $state<string | null>(null);
+  /** The hops of the message hovered in the sequence diagram, highlighted in the topology. */
+  highlight = $state.raw<[string, string][] | null>(null);
+  /** Why the last injected fault was refused. */
+  faultProblem = $state.raw<FaultProblem | null>(null);
+  /** An injection is on its way to the worker (buttons wait for it). */
+  injecting = $state(false);
+  /** The latest injected fault's time: it counts as fired before the next update reports it. */
+  private injectedAtS = $state(0);
 
   private worker: WorkerHandle | null = null;
   private runId = 0;
@@ -121,6 +154,32 @@ export class LabState {
 
   /** True when the run expands into several arms shown side by side (protocol=all). */
   readonly comparison = $derived(this.spec !== null && isComparison(this.spec));
+
+  /** Cluster runs: the schedule (scenario + injected faults) joined with what each fault did. */
+  readonly faults = $derived.by((): FaultEntry[] => {
+    const scenario = this.scenario;
+    if (scenario?.model !== 'cluster') return [];
+    return faultEntries(
+      this.snapshot?.cluster?.faults ?? [],
+      scenario.topology.faults,
+      this.spec?.scenario.model === 'cluster' ? this.spec.scenario.topology.servers : 0,
+    );
+  });
+
+  /** Cluster runs: which servers, links, broker and balancer are down now. */
+  readonly condition = $derived.by((): ClusterCondition | null => {
+    const run = this.spec?.scenario;
+    if (run?.model !== 'cluster' || !this.topology) return null;
+    const shown = this.topology.nodes.filter((n) => n.kind === 'server').length;
+    const nowS = Math.max((this.snapshot?.nowUs ?? 0) / 1e6, this.injectedAtS);
+    return clusterCondition(
+      this.faults,
+      nowS,
+      run.topology.servers,
+      shown,
+      run.topology.server.drainS,
+    );
+  });
 
   /** Every arm the current comparison could show, in the core's order. */
   readonly armChoices = $derived(this.spec && this.comparison ? armLabels(this.spec) : []);
@@ -193,6 +252,73 @@ export class LabState {
   /** Back to t = 0 with the current parameters and seed. */
   reset(): void {
     this.reload(false);
+  }
+
+  // ——— faults (cluster runs) ———
+
+  /**
+   * Injects a fault now. The worker replies with the whole schedule, which becomes the run's own:
+   * the URL then carries it (`faults=`), so the link and Reset replay this exact run.
+   */
+  async injectFault(fault: FaultInput): Promise<boolean> {
+    if (!this.worker || this.scenario?.model !== 'cluster') return false;
+    this.injecting = true;
+    this.faultProblem = null;
+    try {
+      const reply = await this.worker.api.injectFault(fault);
+      if (!reply.ok) {
+        this.faultProblem = { field: reply.field, message: reply.message };
+        return false;
+      }
+      if (reply.runId !== this.runId) return false;
+      this.injectedAtS = reply.record.atS;
+      this.setSchedule(reply.schedule);
+      this.writeUrl();
+      return true;
+    } catch (error) {
+      this.faultProblem = {
+        field: 'fault',
+        message: error instanceof Error ? error.message : String(error),
+      };
+      return false;
+    } finally {
+      this.injecting = false;
+    }
+  }
+
+  /** True when the run's fault schedule differs from its scenario's (faults were injected). */
+  get faultsChanged(): boolean {
+    const scenario = this.scenario;
+    if (scenario?.model !== 'cluster') return false;
+    const own = getScenario(scenario.id);
+    return (
+      own.model === 'cluster' &&
+      JSON.stringify(own.topology.faults) !== JSON.stringify(scenario.topology.faults)
+    );
+  }
+
+  /** Back to the scenario's own fault schedule, from t = 0. */
+  restoreFaults(): void {
+    const scenario = this.scenario;
+    if (scenario?.model !== 'cluster') return;
+    const own = getScenario(scenario.id);
+    if (own.model !== 'cluster') return;
+    this.setSchedule(own.topology.faults);
+    this.writeUrl();
+    this.reload(false);
+  }
+
+  dismissFaultProblem(): void {
+    this.faultProblem = null;
+  }
+
+  private setSchedule(schedule: readonly Fault[]): void {
+    const scenario = this.scenario;
+    if (scenario?.model !== 'cluster') return;
+    this.scenario = {
+      ...scenario,
+      topology: { ...scenario.topology, faults: schedule.map((f) => ({ ...f })) },
+    };
   }
 
   // ——— the run's definition ———
@@ -342,6 +468,9 @@ export class LabState {
     if (!request || !this.worker) return;
     this.phase = 'loading';
     this.result = null;
+    this.faultProblem = null;
+    this.injectedAtS = 0;
+    this.highlight = null;
     if (this.problem?.kind !== 'url') this.problem = null;
     this.worker.api.load(request).then(
       (loaded) => this.onLoaded(loaded),
@@ -365,6 +494,10 @@ export class LabState {
     this.snapshot = loaded.snapshot;
     this.arms = loaded.arms ?? [];
     this.motion.clear();
+    this.traceLog.clear();
+    this.traceTick++;
+    if (this.traceFilter && !loaded.topology.nodes.some((n) => n.id === this.traceFilter))
+      this.traceFilter = null;
     this.clock.set(loaded.snapshot.nowUs, performance.now(), true);
     this.phase = 'ready';
     if (this.playAfterLoad) {
@@ -387,8 +520,10 @@ export class LabState {
       this.snapshot = update.snapshot;
       this.clock.set(update.snapshot.nowUs, performance.now(), jump && update.trace.length === 0);
     }
+    if (update.topology) this.topology = update.topology;
     if (update.trace.length) {
       this.motion.add(update.trace);
+      this.traceLog.add(update.trace);
       this.traceTick++;
     }
     if (update.result) this.result = update.result;

@@ -45,3 +45,23 @@ export const cpuColour = interpolateRgbBasis([
   '#ee7b54',
   '#d9344f',
 ]);
+
+/** A fault's colour on the timeline and the charts' time axes: failures warm, growth cool. */
+export function faultColour(kind: string): string {
+  switch (kind) {
+    case 'server-crash':
+    case 'partition':
+      return palette.drop;
+    case 'broker-down':
+      return palette.hop2;
+    case 'lb-down':
+    case 'mass-disconnect':
+      return palette.max;
+    case 'graceful-shutdown':
+      return '#b7791f';
+    case 'scale-out':
+      return palette.hop1;
+    default:
+      return palette.muted;
+  }
+}

@@ -1,9 +1,17 @@
 // Paints the topology on a 2D canvas: edges by hop, nodes with live load, and the moving message marks.
 import type { ServerStats } from '../../sim/types.ts';
+import type { ClusterCondition, ServerCondition } from '../cluster/faults.ts';
 import { formatCompact, formatCount, formatPercent } from '../format.ts';
 import type { Mark } from '../motion.ts';
 import { cpuColour, palette } from './palette.ts';
-import { edgeFor, pointAt, type NodeGeom, type TopologyLayout } from './topology-layout.ts';
+import {
+  edgeFor,
+  handleAt,
+  pointAt,
+  type EdgeGeom,
+  type NodeGeom,
+  type TopologyLayout,
+} from './topology-layout.ts';
 
 export interface DrawInput {
   layout: TopologyLayout;
@@ -14,6 +22,44 @@ export interface DrawInput {
   hoverId: string | null;
   /** Servers to call out in grid mode (the hottest). */
   hottest: readonly string[];
+  /** Cluster runs: what is down (drawn greyed, struck, outlined red). */
+  condition?: ClusterCondition | null;
+  /** The hops of the message hovered in the sequence diagram, drawn over everything. */
+  highlight?: readonly [string, string][] | null;
+  /** The node the sequence diagram is filtered to, outlined. */
+  selectedId?: string | null;
+  /** Cluster runs: users connected to each server now, shown in its user group. */
+  liveUsers?: Map<string, number>;
+}
+
+/** The failed look: a red outline on a grey fill, labels struck through. */
+const failed = { fill: '#eef0f4', stroke: palette.drop, text: '#8a93a5' } as const;
+
+function serverIndex(id: string): number {
+  const m = /^server-(\d+)$/.exec(id);
+  return m ? Number(m[1]) : -1;
+}
+
+function conditionOf(input: DrawInput, id: string): ServerCondition {
+  const i = serverIndex(id);
+  return (i >= 0 && input.condition?.servers[i]) || 'up';
+}
+
+/** Whether an edge touches a part that is down, so it is drawn greyed. */
+function edgeDown(input: DrawInput, layout: TopologyLayout, e: EdgeGeom): boolean {
+  const c = input.condition;
+  if (!c) return false;
+  if (
+    c.brokerDown &&
+    (layout.byId.get(e.from)?.kind === 'broker' || layout.byId.get(e.to)?.kind === 'broker')
+  )
+    return true;
+  if (e.hop === 'hop1' && c.lbDown) return true;
+  const down = (id: string) => {
+    const k = conditionOf(input, id);
+    return k !== 'up' && k !== 'draining';
+  };
+  return down(e.from) || down(e.to);
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -63,6 +109,20 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
   }
   for (const e of layout.edges) {
     const hits = active.get(e.id) ?? 0;
+    const cut = partitioned(input, layout, e);
+    if (cut || edgeDown(input, layout, e)) {
+      ctx.globalAlpha = cut ? 0.85 : 0.35;
+      ctx.strokeStyle = cut ? palette.drop : palette.faint;
+      ctx.lineWidth = grid ? 1 : 1.4;
+      ctx.setLineDash([4, 4]);
+      ctx.beginPath();
+      ctx.moveTo(e.x0, e.y0);
+      ctx.bezierCurveTo(e.c1x, e.c1y, e.c2x, e.c2y, e.x1, e.y1);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      if (cut && !grid) drawCut(ctx, e);
+      continue;
+    }
     // In grid mode the fan of server edges is dense: draw it faint, the ingest edge stays clear.
     const fan = grid && e.from !== 'source' && layout.byId.get(e.from)?.kind !== 'source';
     const base = fan ? 0.1 : 0.32;
@@ -79,17 +139,29 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
   }
   ctx.setLineDash([]);
   ctx.globalAlpha = 1;
+  if (input.highlight?.length) drawHighlight(ctx, layout, input.highlight);
 
   for (const n of layout.nodes) {
+    const state = n.kind === 'server' ? conditionOf(input, n.id) : 'up';
     if (n.kind === 'server') {
-      if (grid) drawServerCell(ctx, n, servers.get(n.id), n.id === input.hoverId);
-      else drawServerBox(ctx, n, servers.get(n.id), n.id === input.hoverId);
+      if (grid) drawServerCell(ctx, n, servers.get(n.id), n.id === input.hoverId, state);
+      else
+        drawServerBox(
+          ctx,
+          n,
+          servers.get(n.id),
+          n.id === input.hoverId,
+          state,
+          input.condition ? 20 : 0,
+        );
     } else if (n.kind === 'users') {
+      const live = input.liveUsers?.get(n.id);
       if (grid) {
         ctx.fillStyle = n.id === input.hoverId ? palette.hop1 : 'rgba(11, 143, 128, 0.13)';
         ctx.fillRect(n.x - n.w / 2, n.y - n.h / 2, n.w, Math.max(1, n.h - 1));
-      } else drawUsersBox(ctx, n, n.id === input.hoverId);
-    } else drawRoleBox(ctx, n);
+      } else drawUsersBox(ctx, n, n.id === input.hoverId, live);
+    } else drawRoleBox(ctx, n, n.kind === 'broker' && input.condition?.brokerDown === true);
+    if (input.selectedId === n.id) drawSelected(ctx, n, grid && n.kind !== 'source');
   }
   if (grid) drawGridNotes(ctx, layout, servers, input.hottest);
 
@@ -153,34 +225,197 @@ function drawHopLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayout): v
   }
 }
 
-function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom): void {
+function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom, down = false): void {
   roundRect(ctx, n, 10);
-  ctx.fillStyle = palette.surface;
+  ctx.fillStyle = down ? failed.fill : palette.surface;
   ctx.fill();
-  ctx.lineWidth = 1.5;
-  ctx.strokeStyle = n.kind === 'broker' ? palette.hop2 : palette.ingest;
+  ctx.lineWidth = down ? 2 : 1.5;
+  ctx.strokeStyle = down ? failed.stroke : n.kind === 'broker' ? palette.hop2 : palette.ingest;
   ctx.stroke();
-  text(ctx, n.label, n.x, n.y - 8, 12.5, palette.ink, 600);
-  const role = n.id === 'turn' ? 'relay' : n.kind === 'broker' ? 'broker' : 'publisher';
-  text(ctx, role, n.x, n.y + 10, 11, palette.muted);
+  const label = fitText(ctx, n.label, n.w - 12, 600, 12.5);
+  text(ctx, label, n.x, n.y - 8, 12.5, down ? failed.text : palette.ink, 600);
+  if (down) strike(ctx, label, n.x, n.y - 8, 12.5, 600, 'center');
+  const role = down
+    ? 'DOWN'
+    : n.id === 'turn'
+      ? 'relay'
+      : n.kind === 'broker'
+        ? 'broker'
+        : 'publisher';
+  text(
+    ctx,
+    role,
+    n.x,
+    n.y + 10,
+    down ? 10 : 11,
+    down ? failed.stroke : palette.muted,
+    down ? 700 : 400,
+  );
 }
+
+/** Shortens a label with an ellipsis to fit a width. */
+function fitText(
+  ctx: CanvasRenderingContext2D,
+  value: string,
+  maxW: number,
+  weight: number,
+  size: number,
+): string {
+  ctx.font = `${weight} ${size}px ${FONT}`;
+  if (ctx.measureText(value).width <= maxW) return value;
+  let v = value;
+  while (v.length > 1 && ctx.measureText(`${v}…`).width > maxW) v = v.slice(0, -1);
+  return `${v.trimEnd()}…`;
+}
+
+/** A line through a label (the failed look). */
+function strike(
+  ctx: CanvasRenderingContext2D,
+  value: string,
+  x: number,
+  y: number,
+  size: number,
+  weight: number,
+  align: 'left' | 'center',
+): void {
+  ctx.font = `${weight} ${size}px ${FONT}`;
+  const w = ctx.measureText(value).width;
+  const x0 = align === 'center' ? x - w / 2 : x;
+  ctx.strokeStyle = failed.stroke;
+  ctx.lineWidth = 1.4;
+  ctx.beginPath();
+  ctx.moveTo(x0 - 1, y + 0.5);
+  ctx.lineTo(x0 + w + 1, y + 0.5);
+  ctx.stroke();
+}
+
+/** A red cross over the middle of a broker → server link cut by a partition. */
+function drawCut(ctx: CanvasRenderingContext2D, e: EdgeGeom): void {
+  const [x, y] = handleAt(e);
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = palette.canvas;
+  ctx.beginPath();
+  ctx.arc(x, y, 8, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.strokeStyle = palette.drop;
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  const s = 3.5;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  ctx.moveTo(x - s, y - s);
+  ctx.lineTo(x + s, y + s);
+  ctx.moveTo(x + s, y - s);
+  ctx.lineTo(x - s, y + s);
+  ctx.stroke();
+}
+
+function partitioned(input: DrawInput, layout: TopologyLayout, e: EdgeGeom): boolean {
+  if (!input.condition || layout.byId.get(e.from)?.kind !== 'broker') return false;
+  const i = serverIndex(e.to);
+  return i >= 0 && input.condition.partitioned[i] === true;
+}
+
+/** The hovered message's path: its hops drawn strong over the fans. */
+function drawHighlight(
+  ctx: CanvasRenderingContext2D,
+  layout: TopologyLayout,
+  hops: readonly [string, string][],
+): void {
+  ctx.save();
+  ctx.strokeStyle = palette.ink;
+  ctx.globalAlpha = 0.85;
+  ctx.lineWidth = layout.mode === 'grid' ? 2 : 3;
+  ctx.lineCap = 'round';
+  for (const [from, to] of hops) {
+    const e = edgeFor(layout, from, to);
+    if (!e) continue;
+    ctx.beginPath();
+    ctx.moveTo(e.x0, e.y0);
+    ctx.bezierCurveTo(e.c1x, e.c1y, e.c2x, e.c2y, e.x1, e.y1);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+
+/** The node the sequence diagram is filtered to: a dashed ring around it. */
+function drawSelected(ctx: CanvasRenderingContext2D, n: NodeGeom, small: boolean): void {
+  ctx.save();
+  ctx.strokeStyle = palette.throughput;
+  ctx.lineWidth = 2;
+  ctx.setLineDash([4, 3]);
+  ctx.beginPath();
+  const pad = small ? 2 : 4;
+  ctx.roundRect(n.x - n.w / 2 - pad, n.y - n.h / 2 - pad, n.w + 2 * pad, n.h + 2 * pad, 12);
+  ctx.stroke();
+  ctx.restore();
+}
+
+const STATE_TEXT: Record<ServerCondition, string> = {
+  up: '',
+  down: 'CRASHED',
+  draining: 'DRAINING',
+  'shut-down': 'SHUT DOWN',
+  absent: 'NOT JOINED',
+};
 
 function drawServerBox(
   ctx: CanvasRenderingContext2D,
   n: NodeGeom,
   s: ServerStats | undefined,
   hover: boolean,
+  state: ServerCondition = 'up',
+  /** Room kept free at the bottom right (the lab's ⋯ button). */
+  room = 0,
 ): void {
+  const left = n.x - n.w / 2 + 10;
+  const compact = n.h < 60;
+  const top = n.y - n.h / 2;
+  if (state !== 'up' && state !== 'draining') {
+    // Down, gone or not there yet: grey, struck through, outlined red (dashed while absent).
+    roundRect(ctx, n, 10);
+    ctx.fillStyle = failed.fill;
+    ctx.fill();
+    ctx.lineWidth = hover ? 2.5 : 2;
+    ctx.strokeStyle = state === 'absent' ? palette.faint : failed.stroke;
+    ctx.setLineDash(state === 'absent' ? [5, 4] : []);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    text(ctx, n.label, left, top + 13, 12.5, failed.text, 600, 'left');
+    if (state !== 'absent') strike(ctx, n.label, left, top + 13, 12.5, 600, 'left');
+    const badge = STATE_TEXT[state];
+    text(
+      ctx,
+      badge,
+      n.x + n.w / 2 - 10,
+      top + 13,
+      10,
+      state === 'absent' ? palette.faint : failed.stroke,
+      700,
+      'right',
+    );
+    if (!compact)
+      text(
+        ctx,
+        state === 'absent' ? 'joins on scale-out' : `${formatCount(s?.connections ?? 0)} conns`,
+        left,
+        top + 30,
+        11,
+        failed.text,
+        400,
+        'left',
+      );
+    return;
+  }
   roundRect(ctx, n, 10);
   ctx.fillStyle = palette.surface;
   ctx.fill();
   ctx.lineWidth = hover ? 2.5 : 1.5;
-  ctx.strokeStyle = hover ? palette.ink : palette.hop2;
+  ctx.strokeStyle = hover ? palette.ink : state === 'draining' ? palette.max : palette.hop2;
   ctx.stroke();
-  const left = n.x - n.w / 2 + 10;
-  const compact = n.h < 60;
-  const top = n.y - n.h / 2;
   text(ctx, n.label, left, top + 13, 12.5, palette.ink, 600, 'left');
+  if (state === 'draining')
+    text(ctx, 'DRAINING', n.x + n.w / 2 - 10, top + 13, 10, palette.max, 700, 'right');
   const cpu = s?.cpuUtilisation ?? 0;
   if (!compact) {
     const conns = `${formatCount(s?.connections ?? 0)} conns`;
@@ -196,7 +431,7 @@ function drawServerBox(
       400,
       'right',
     );
-  } else {
+  } else if (state !== 'draining') {
     text(
       ctx,
       `${formatCount(s?.connections ?? 0)} conns`,
@@ -209,7 +444,7 @@ function drawServerBox(
     );
   }
   // CPU bar along the bottom.
-  const barW = n.w - 20;
+  const barW = n.w - 20 - room;
   const barY = n.y + n.h / 2 - (compact ? 12 : 16);
   ctx.fillStyle = palette.line;
   ctx.beginPath();
@@ -228,9 +463,26 @@ function drawServerCell(
   n: NodeGeom,
   s: ServerStats | undefined,
   hover: boolean,
+  state: ServerCondition = 'up',
 ): void {
   const x = n.x - n.w / 2;
   const y = n.y - n.h / 2;
+  if (state !== 'up' && state !== 'draining') {
+    ctx.fillStyle = failed.fill;
+    ctx.beginPath();
+    ctx.roundRect(x, y, n.w, n.h, Math.min(4, n.w / 5));
+    ctx.fill();
+    ctx.strokeStyle = state === 'absent' ? palette.faint : failed.stroke;
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+    if (state !== 'absent') {
+      ctx.beginPath();
+      ctx.moveTo(x + 2, y + n.h - 2);
+      ctx.lineTo(x + n.w - 2, y + 2);
+      ctx.stroke();
+    }
+    return;
+  }
   ctx.fillStyle = cpuColour(Math.min(1, s?.cpuUtilisation ?? 0));
   ctx.beginPath();
   ctx.roundRect(x, y, n.w, n.h, Math.min(4, n.w / 5));
@@ -248,20 +500,26 @@ function drawServerCell(
   }
 }
 
-function drawUsersBox(ctx: CanvasRenderingContext2D, n: NodeGeom, hover: boolean): void {
+function drawUsersBox(
+  ctx: CanvasRenderingContext2D,
+  n: NodeGeom,
+  hover: boolean,
+  live?: number,
+): void {
+  const empty = live === 0;
   roundRect(ctx, n, n.h / 2);
-  ctx.fillStyle = 'rgba(11, 143, 128, 0.08)';
+  ctx.fillStyle = empty ? 'rgba(152, 161, 178, 0.08)' : 'rgba(11, 143, 128, 0.08)';
   ctx.fill();
   ctx.lineWidth = hover ? 2.5 : 1.5;
-  ctx.strokeStyle = palette.hop1;
+  ctx.strokeStyle = empty ? palette.faint : palette.hop1;
   ctx.stroke();
   text(
     ctx,
-    `${formatCount(n.count)} ${n.id === 'clients' ? 'clients' : 'users'}`,
+    `${formatCount(live ?? n.count)} ${n.id === 'clients' ? 'clients' : 'users'}`,
     n.x,
     n.y,
     12,
-    palette.ink,
+    empty ? palette.faint : palette.ink,
     600,
   );
 }

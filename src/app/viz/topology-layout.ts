@@ -53,6 +53,8 @@ export interface TopologyLayout {
   columns: { label: string; x: number }[];
   /** Grid mode: the cell size of the server grid. */
   cell: number;
+  /** Two-hop layouts: where the load balancer's chip sits, in the header row between servers and users. */
+  balancer?: { x: number; y: number; w: number };
 }
 
 /** Above this many servers the layout switches from labelled boxes to a heat-map grid. */
@@ -194,7 +196,7 @@ export function layoutTopology(topology: Topology, width: number, height: number
     groupOfServer,
     columns: [
       { label: sources.length > 1 ? 'Sources' : 'Source', x: colX(sources, xSource) },
-      { label: 'Redis pub/sub', x: colX(brokers, xBroker) },
+      { label: brokers[0]?.label ?? 'Broker', x: colX(brokers, xBroker) },
       {
         label: `${servers.length} WebSocket server${servers.length === 1 ? '' : 's'}`,
         x: serverColX,
@@ -202,7 +204,17 @@ export function layoutTopology(topology: Topology, width: number, height: number
       { label: 'Users', x: xUsers },
     ],
     cell,
+    balancer: {
+      x: (xMiddle + middleW / 2 + xUsers - groupW / 2) / 2,
+      y: PAD + 6,
+      w: Math.max(60, xUsers - groupW / 2 - (xMiddle + middleW / 2) - 16),
+    },
   };
+}
+
+/** Where an edge's fault handle sits (a broker → server link's partition toggle). */
+export function handleAt(e: EdgeGeom): [number, number] {
+  return pointAt(e, 0.62);
 }
 
 /** A cubic edge between two boxes, leaving a's right side and entering b's left side (dy shifts both ends). */
