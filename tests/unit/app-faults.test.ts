@@ -69,6 +69,31 @@ describe('the cluster condition', () => {
     expect([...c.noEffect]).toEqual([1]);
   });
 
+  it('restarts a server when any crash of it recovers, ending the crash that took it down', () => {
+    // Clicked crash at 12 s (stays down), then the scenario's crash at 30 s for 10 s: a no-op
+    // whose recovery at 40 s still restarts the server (as the model does).
+    const s = [fault('server-crash', 30, 1, 10), fault('server-crash', 12, 1)];
+    const r = [record(s[0], 0, 40), record(s[1], 1000)];
+    const e = faultEntries(r, s, 3);
+    expect(clusterCondition(e, 35, 3, 3, 10).servers[1]).toBe('down');
+    const c = clusterCondition(e, 45, 3, 3, 10);
+    expect(c.servers[1]).toBe('up');
+    expect([...c.noEffect]).toEqual([0]);
+    expect(c.endedAtS.get(1)).toBe(40);
+    const g = timelineGeometry(e, ['a', 'b'], {
+      width: 500,
+      nowS: 45,
+      durationS: 60,
+      drainS: 10,
+      noEffect: c.noEffect,
+      endedAtS: c.endedAtS,
+    });
+    const [clicked, noop] = g.rows;
+    expect(noop.barEndX).toBeNull();
+    expect(clicked.open).toBe(false);
+    expect(clicked.barEndX).toBeCloseTo((40 / 60) * g.innerWidth);
+  });
+
   it('counts a schedule entry the snapshot has not reported yet as not fired', () => {
     const s = [fault('broker-down', 5)];
     const e = faultEntries([], s, 3);

@@ -4,6 +4,7 @@ import type { Topology, TraceRecord } from '../../src/sim/types.ts';
 import {
   busySegments,
   filterThrough,
+  foldGapUs,
   foldedTimeScale,
   lastMessages,
   lifelinesFor,
@@ -181,6 +182,23 @@ describe('the folded time axis', () => {
   });
 });
 
+describe('folding', () => {
+  it('keeps overlapping traffic linear and folds only real lulls', () => {
+    const busy = [...message(1, 0, 1), ...message(2, 35_000, 1), ...message(3, 70_000, 1)];
+    // Messages last 30 ms and follow each other every 35 ms: gaps of 5 ms stay unfolded.
+    expect(foldGapUs(busy)).toBeGreaterThanOrEqual(60_000);
+    expect(busySegments(busy, foldGapUs(busy))).toHaveLength(1);
+    const sparse = [...message(1, 0, 1), ...message(2, 2_000_000, 1)];
+    expect(busySegments(sparse, foldGapUs(sparse))).toHaveLength(2);
+  });
+
+  it('never repeats a label on the axis of a very short segment', () => {
+    const scale = foldedTimeScale([[1_000_000, 1_000_400]], 0, 300);
+    const labels = scale.ticks.map((t) => t.label);
+    expect(new Set(labels).size).toBe(labels.length);
+  });
+});
+
 describe('sequenceLayout', () => {
   it('draws one arrow per record between the lifelines, downwards, inside the plot', () => {
     const records = lastMessages([...message(1, 0, 3), ...message(2, 20_000, 3)], 10);
@@ -200,6 +218,14 @@ describe('sequenceLayout', () => {
     const xs = layout.lifelines.map((l) => l.x);
     expect([...xs].sort((a, b) => a - b)).toEqual(xs);
     expect(xs.at(-1)!).toBeLessThan(700);
+  });
+
+  it("draws a few of a big fan-out's identical arrows, not all of them", () => {
+    const fan = [rec(1, 'publish', 'source', 'broker', 0, 500)];
+    for (let u = 0; u < 100; u++)
+      fan.push(rec(1, 'hop1', 'server-0', 'users-0', 600, 30_000 + u, u));
+    const layout = sequenceLayout(cluster(1), fan, { width: 600, height: 300 });
+    expect(layout.arrows.filter((a) => a.record.kind === 'hop1')).toHaveLength(3);
   });
 
   it('draws a node sending to itself as a loop and an empty diagram without arrows', () => {

@@ -14,6 +14,11 @@ export interface ClusterCondition {
   lbDown: boolean;
   /** Faults that fired but changed nothing (a crash of a server that was already down). */
   noEffect: Set<number>;
+  /**
+   * Open crashes another fault's recovery ended: the model restarts a crashed server when any
+   * crash of it recovers, including one that did nothing because the server was already down.
+   */
+  endedAtS: Map<number, number>;
 }
 
 /** A fault as the views need it: the schedule entry (its planned duration) and what it did so far. */
@@ -103,6 +108,9 @@ export function clusterCondition(
   steps.sort((a, b) => a.atS - b.atS || Number(a.end) - Number(b.end) || a.e.index - b.e.index);
   const effective = new Set<number>();
   const noEffect = new Set<number>();
+  const endedAtS = new Map<number, number>();
+  /** The crash that took each server down. */
+  const downBy = new Map<number, FaultEntry>();
   for (const { end, e } of steps) {
     const s = e.server ?? -1;
     const inRange = s >= 0 && s < shownServers;
@@ -112,8 +120,15 @@ export function clusterCondition(
         if (!end && servers[s] === 'up') {
           servers[s] = 'down';
           effective.add(e.index);
+          downBy.set(s, e);
         } else if (!end) noEffect.add(e.index);
-        else if (end && effective.has(e.index) && servers[s] === 'down') servers[s] = 'up';
+        else if (servers[s] === 'down') {
+          // Any crash's recovery restarts the server (the model's rule), whichever took it down.
+          servers[s] = 'up';
+          const by = downBy.get(s);
+          if (by && by.index !== e.index && by.recoveredAtS === null)
+            endedAtS.set(by.index, e.recoveredAtS ?? e.atS);
+        }
         break;
       case 'graceful-shutdown':
         if (inRange && !end && servers[s] === 'up')
@@ -133,7 +148,7 @@ export function clusterCondition(
         break;
     }
   }
-  return { servers, partitioned, brokerDown, lbDown, noEffect };
+  return { servers, partitioned, brokerDown, lbDown, noEffect, endedAtS };
 }
 
 /** A fault for the worker: kind and its fields (the worker fills in the time: now). */

@@ -168,10 +168,11 @@ export function lifelinesFor(
   let kept = new Set(servers.map((s) => s.id));
   if (servers.length > maxServers) {
     const load = new Map<string, number>();
+    const byId = new Map(topology.nodes.map((n) => [n.id, n]));
     for (const r of records)
       for (const id of [r.from, r.to]) {
-        const server = topology.nodes.find((n) => n.id === id);
-        const sid = server?.kind === 'users' ? server.parent : id;
+        const node = byId.get(id);
+        const sid = node?.kind === 'users' ? node.parent : id;
         if (sid && kept.has(sid)) load.set(sid, (load.get(sid) ?? 0) + 1);
       }
     const busiest = servers
@@ -198,7 +199,10 @@ export function lifelinesFor(
       n.kind === 'users'
         ? {
             label: n.id === 'clients' ? 'Clients' : 'Users',
-            sub: n.parent && label.has(n.parent) ? `on ${label.get(n.parent)}` : 'receivers',
+            sub:
+              n.id !== 'clients' && n.parent && label.has(n.parent)
+                ? `on ${label.get(n.parent)}`
+                : 'receivers',
           }
         : heading(n);
     nodes.push({ id: n.id, ...head, kind: n.kind });
@@ -313,11 +317,18 @@ export function foldedTimeScale(
       .range([y, y1]);
     scales.push({ s, e, scale, y0: y, y1 });
     const count = Math.max(1, Math.floor(heights[i] / 56));
-    const ticks = scale.ticks(count).filter((t) => scale(t) >= y + 12 || i === 0);
+    // Each segment is labelled where it starts, then at round times while labels keep apart
+    // and differ (a segment of a few ms would otherwise repeat its start label).
     out.ticks.push({ y, label: formatUs(s) });
-    for (const t of ticks)
-      if (scale(t) - y >= 14 && y1 - scale(t) >= 6)
-        out.ticks.push({ y: scale(t), label: formatUs(t) });
+    let lastY = y;
+    for (const t of scale.ticks(count)) {
+      const at = scale(t);
+      const label = formatUs(t);
+      if (at - lastY < 16 || y1 - at < 6 || label === out.ticks[out.ticks.length - 1].label)
+        continue;
+      out.ticks.push({ y: at, label });
+      lastY = at;
+    }
     y = y1;
     if (i < breaks) {
       out.breaks.push({ y: y + BREAK_PX / 2, gapUs: segments[i + 1][0] - e });
@@ -346,7 +357,12 @@ export interface SequenceOptions {
   width: number;
   height: number;
   maxServers?: number;
+  /** Arrows of one message between the same two lifelines beyond this are not drawn (they overlap). */
+  maxPerLanePair?: number;
 }
+
+/** Arrows drawn at most: SVG stays responsive with a few hundred. */
+export const MAX_ARROWS = 600;
 
 /** Lays out the diagram for records already chosen (see lastMessages and filterThrough). */
 export function sequenceLayout(
@@ -368,12 +384,20 @@ export function sequenceLayout(
   const scale = foldedTimeScale(segments, top, bottom);
   const arrows: SequenceArrow[] = [];
   const loopW = Math.min(26, step * 0.35);
+  // A big fan-out draws many identical arrows (one message, same two lifelines): keep a few.
+  const perPair = new Map<string, number>();
+  const maxPerPair = options.maxPerLanePair ?? 3;
   records.forEach((r, i) => {
+    if (arrows.length >= MAX_ARROWS) return;
     const from = laneOf(r.from);
     const to = laneOf(r.to);
     const x0 = xOf.get(from);
     const x1 = xOf.get(to);
     if (x0 === undefined || x1 === undefined) return;
+    const pair = `${r.messageId}|${r.kind}|${from}|${to}`;
+    const seen = perPair.get(pair) ?? 0;
+    if (seen >= maxPerPair) return;
+    perPair.set(pair, seen + 1);
     const y0 = scale.y(r.startUs);
     const y1 = Math.max(y0, scale.y(r.endUs));
     let d: string;

@@ -233,8 +233,8 @@ function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom, down = false): 
   ctx.strokeStyle = down ? failed.stroke : n.kind === 'broker' ? palette.hop2 : palette.ingest;
   ctx.stroke();
   const label = fitText(ctx, n.label, n.w - 12, 600, 12.5);
-  text(ctx, label, n.x, n.y - 8, 12.5, down ? failed.text : palette.ink, 600);
-  if (down) strike(ctx, label, n.x, n.y - 8, 12.5, 600, 'center');
+  text(ctx, label.value, n.x, n.y - 8, label.size, down ? failed.text : palette.ink, 600);
+  if (down) strike(ctx, label.value, n.x, n.y - 8, label.size, 600, 'center');
   const role = down
     ? 'DOWN'
     : n.id === 'turn'
@@ -253,19 +253,21 @@ function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom, down = false): 
   );
 }
 
-/** Shortens a label with an ellipsis to fit a width. */
+/** Fits a label to a width: a slightly smaller font first, then an ellipsis. */
 function fitText(
   ctx: CanvasRenderingContext2D,
   value: string,
   maxW: number,
   weight: number,
   size: number,
-): string {
-  ctx.font = `${weight} ${size}px ${FONT}`;
-  if (ctx.measureText(value).width <= maxW) return value;
+): { value: string; size: number } {
+  for (const s of [size, size - 1, size - 2]) {
+    ctx.font = `${weight} ${s}px ${FONT}`;
+    if (ctx.measureText(value).width <= maxW) return { value, size: s };
+  }
   let v = value;
   while (v.length > 1 && ctx.measureText(`${v}…`).width > maxW) v = v.slice(0, -1);
-  return `${v.trimEnd()}…`;
+  return { value: `${v.trimEnd()}…`, size: size - 2 };
 }
 
 /** A line through a label (the failed look). */

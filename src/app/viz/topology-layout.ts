@@ -214,7 +214,8 @@ export function layoutTopology(topology: Topology, width: number, height: number
 
 /** Where an edge's fault handle sits (a broker → server link's partition toggle). */
 export function handleAt(e: EdgeGeom): [number, number] {
-  return pointAt(e, 0.62);
+  // Near the server end, where the fan's edges are as far apart as the servers are.
+  return pointAt(e, 0.8);
 }
 
 /** A cubic edge between two boxes, leaving a's right side and entering b's left side (dy shifts both ends). */

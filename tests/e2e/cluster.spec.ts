@@ -1,0 +1,203 @@
+// Browser tests of the cluster views: faults injected by click (and the URL that replays them), the fault timeline, the connections chart and the sequence diagram.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { ClusterPage } from './cluster-page.ts';
+import { LabPage } from './lab-page.ts';
+
+const RUN = { scenario: 'redis-pubsub', seed: 5, duration: 20 };
+const QUERY = `?scenario=${RUN.scenario}&seed=${RUN.seed}&duration=${RUN.duration}`;
+
+test('a crash clicked in, healed by a second click, goes into the URL and replays exactly', async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open(QUERY);
+  expect(cluster.faultsInUrl()).toBeNull();
+  await lab.setSpeed('10');
+  await lab.play();
+  await cluster.waitForSimTime(5);
+  await lab.pause();
+  await expect(lab.phase).toHaveText('Paused');
+
+  await cluster.server(0).click();
+  await expect(cluster.server(0)).toHaveAttribute('data-state', 'down');
+  const crash = cluster.faultRow('server-crash', 0);
+  await expect(crash).toHaveCount(1);
+  await expect(crash).toHaveAttribute('data-open', 'true');
+  await expect(crash).toHaveAttribute('data-hit', /^[1-9]/);
+  await expect(cluster.timeline).toContainText(/server-crash · WS 1 · hit [\d,]+ connections/);
+  await expect(page).toHaveURL(/[?&]faults=/);
+
+  // A second click restarts it; the crash's bar is closed.
+  await cluster.server(0).click();
+  await expect(cluster.server(0)).toHaveAttribute('data-state', 'up');
+  await expect(crash).toHaveAttribute('data-open', 'false');
+  const faults = cluster.faultsInUrl();
+  expect(JSON.parse(faults ?? '[]').map((f: { kind: string }) => f.kind)).toEqual([
+    'server-crash',
+    'server-crash',
+    'server-restart',
+  ]);
+
+  await lab.runToEnd();
+  const first = await lab.hash();
+  expect(first).toMatch(/^[0-9a-f]{8,}$/);
+
+  await page.reload();
+  await expect(lab.phase).toHaveText('Ready', { timeout: 30_000 });
+  // The link's schedule is on the timeline before the run starts, not fired yet.
+  await expect(cluster.faultRow('server-crash', 0)).toHaveCount(1);
+  await lab.runToEnd();
+  expect(await lab.hash()).toBe(first);
+  await expect(cluster.faultRow('server-crash', 0)).toHaveAttribute('data-hit', /^[1-9]/);
+
+  test.skip(!existsSync('src/cli/main.ts'), 'the CLI is not there');
+  const out = execFileSync(
+    'npx',
+    [
+      'tsx',
+      'src/cli/main.ts',
+      'run',
+      RUN.scenario,
+      '--seed',
+      String(RUN.seed),
+      '--set',
+      `duration=${RUN.duration}`,
+      '--faults',
+      faults ?? '[]',
+      '--json',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  expect((JSON.parse(out) as { traceHash: string }).traceHash).toBe(first);
+});
+
+test('the broker, a link and the load balancer fail and heal by click; the menu works from the keyboard', async ({
+  page,
+}) => {
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open(QUERY);
+  await lab.setSpeed('10');
+  await lab.play();
+  await cluster.waitForSimTime(3);
+  await lab.pause();
+
+  await cluster.disconnectAll.click();
+  await expect(cluster.faultRow('mass-disconnect')).toHaveAttribute('data-hit', /^[1-9]/);
+
+  await cluster.broker.click();
+  await expect(cluster.broker).toHaveAttribute('data-state', 'down');
+  await expect(cluster.faultRow('broker-down')).toHaveCount(1);
+  await cluster.broker.click();
+  await expect(cluster.broker).toHaveAttribute('data-state', 'up');
+
+  await cluster.link(1).click();
+  await expect(cluster.link(1)).toHaveAttribute('data-state', 'cut');
+  await expect(cluster.link(1)).toHaveAttribute('aria-label', /Heal the partition/);
+  await cluster.link(1).click();
+  await expect(cluster.link(1)).toHaveAttribute('data-state', 'up');
+
+  await cluster.balancer.click();
+  await expect(cluster.balancer).toHaveAttribute('data-state', 'down');
+  await cluster.balancer.click();
+  await expect(cluster.balancer).toHaveAttribute('data-state', 'up');
+
+  // Keyboard only: open WS 3's menu and shut it down gracefully.
+  await page.getByTestId('more-server-2').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('server-menu')).toBeVisible();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('menu-graceful')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(cluster.server(2)).toHaveAttribute('data-state', /draining|shut-down/);
+  await expect(page.getByTestId('more-server-2')).toBeFocused();
+
+  // A server is added until the run has no room left; then the refusal names the field.
+  for (let i = 0; i < 4 && !(await cluster.faultError.isVisible()); i++) {
+    await cluster.addServer.click();
+    await expect(cluster.addServer).toBeEnabled();
+  }
+  await expect(page.getByTestId('fault-error-field')).toHaveText('fault.kind');
+  await expect(cluster.faultError).toContainText('no room');
+  await expect(cluster.server(3)).toHaveAttribute('data-state', 'up');
+});
+
+test('the sequence diagram draws arrows, explains one on hover and follows a clicked node', async ({
+  page,
+}) => {
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open(QUERY);
+  await lab.setSpeed('10');
+  await lab.play();
+  await cluster.waitForSimTime(4);
+  await lab.pause();
+  await expect.poll(() => cluster.arrows.count()).toBeGreaterThan(10);
+  for (const kind of ['publish', 'hop2', 'hop1'])
+    expect(await cluster.sequence.locator(`[data-kind="${kind}"]`).count()).toBeGreaterThan(0);
+
+  const hop1 = cluster.sequence.locator('[data-testid="sequence-arrow"][data-kind="hop1"]').first();
+  await hop1.scrollIntoViewIfNeeded();
+  await hop1.hover({ force: true });
+  await expect(cluster.sequenceTip).toBeVisible();
+  await expect(cluster.sequenceTip).toContainText(/Message #\d+/);
+  await expect(cluster.sequenceTip).toContainText(/channel \d+ · seq \d+/);
+  await expect(cluster.sequenceTip).toContainText(/→ users on WS \d/);
+  await expect(cluster.sequenceTip).toContainText(/took [\d.]+ ms/);
+  await page.mouse.move(0, 0);
+  await expect(cluster.sequenceTip).toBeHidden();
+
+  // Keyboard: focus the diagram and step through the arrows.
+  await cluster.sequence.locator('svg[role="listbox"]').focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(cluster.sequenceTip).toContainText(/Message #\d+/);
+  await page.keyboard.press('Escape');
+
+  // Trace mode: clicking WS 2 keeps only messages through it.
+  await cluster.clickMode('trace');
+  await cluster.server(1).click();
+  await expect(page.getByTestId('sequence-filter')).toBeVisible();
+  await expect.poll(() => cluster.arrows.count()).toBeGreaterThan(0);
+  const ends = await cluster.arrows.evaluateAll((els) =>
+    els.map((e) => `${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`),
+  );
+  for (const hop of ends)
+    expect(['source>broker', 'broker>server-1', 'server-1>users-1']).toContain(hop);
+  await page.getByTestId('sequence-filter').click();
+  await expect(page.getByTestId('sequence-filter')).toBeHidden();
+});
+
+test('load balancing: connections per server show the crash, the empty restart and the new server', async ({
+  page,
+}) => {
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open('?scenario=load-balancing&seed=1');
+  await lab.runToEnd();
+  await expect(cluster.connections).toBeVisible();
+  await page.getByTestId('connections-lines').click();
+  // Five servers, plus the one the scale-out adds at 70 s.
+  await expect(cluster.connections.getByTestId('connections-line')).toHaveCount(6);
+  await expect(cluster.faultRow('server-crash', 1)).toHaveAttribute('data-open', 'false');
+  await expect(cluster.faultRow('scale-out')).toHaveCount(1);
+  await expect(cluster.metrics).toContainText('Reach');
+  await expect(page.getByTestId('cluster-reach')).toHaveText(/%$/);
+});
+
+test('cluster views fit a 700 px window', async ({ page }) => {
+  await page.setViewportSize({ width: 700, height: 900 });
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open(`${QUERY}&embed=1`);
+  await lab.step.click();
+  await cluster.server(1).click();
+  await expect(cluster.faultRow('server-crash', 1)).toHaveCount(1);
+  await expect(cluster.timeline).toBeVisible();
+  await expect(cluster.sequence).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(overflow).toBeLessThanOrEqual(700);
+});
