@@ -56,7 +56,9 @@ export class ClusterPage {
   }
 
   async waitForSimTime(seconds: number): Promise<void> {
-    await expect.poll(() => this.nowS(), { timeout: 30_000 }).toBeGreaterThan(seconds);
+    await expect
+      .poll(() => this.nowS(), { timeout: 30_000, intervals: [50] })
+      .toBeGreaterThan(seconds);
   }
 
   /** The run's fault schedule as the URL carries it. */

@@ -5,7 +5,8 @@ import { expect, test } from '@playwright/test';
 import { ClusterPage } from './cluster-page.ts';
 import { LabPage } from './lab-page.ts';
 
-const RUN = { scenario: 'redis-pubsub', seed: 5, duration: 20 };
+// Long enough that a busy machine cannot run past the pause; the scenario's own crash (30 s) runs too.
+const RUN = { scenario: 'redis-pubsub', seed: 5, duration: 60 };
 const QUERY = `?scenario=${RUN.scenario}&seed=${RUN.seed}&duration=${RUN.duration}`;
 
 test('a crash clicked in, healed by a second click, goes into the URL and replays exactly', async ({
@@ -200,8 +201,9 @@ test('cluster views fit a 700 px window', async ({ page }) => {
   const cluster = new ClusterPage(page);
   await lab.open(`${QUERY}&embed=1`);
   await lab.step.click();
-  await cluster.server(1).click();
-  await expect(cluster.faultRow('server-crash', 1)).toHaveCount(1);
+  await cluster.server(0).click();
+  await expect(cluster.faultRow('server-crash', 0)).toHaveCount(1);
+  await expect(cluster.server(0)).toHaveAttribute('data-state', 'down');
   await expect(cluster.timeline).toBeVisible();
   await expect(cluster.sequence).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
