@@ -5,6 +5,7 @@ import { armsOf } from '../sim/compare.ts';
 import { createSimulation, type Simulation } from '../sim/simulation.ts';
 import type { RunResult } from '../sim/types.ts';
 import { formatTraceLine, TRACE_HEADER } from '../sim/trace-format.ts';
+import { BRIDGE_USAGE, bridgeMain } from '../bridge/cli.ts';
 import { parseRunFlags } from './args.ts';
 import { formatComparison, formatSummary, progressLine } from './format.ts';
 
@@ -17,7 +18,8 @@ const USAGE = `usage: npm run hoplab -- <command>
                                          replace the scenario's fault schedule
   compare <scenario> <scenario> ... [same flags]
                                          run them on the same seed and workload, side by side
-                                         (a protocol scenario set to protocol=all runs all five)`;
+                                         (a protocol scenario set to protocol=all runs all five)
+${BRIDGE_USAGE}`;
 
 /** Wall time between progress redraws and the simulated slice run between checks. */
 const PROGRESS_EVERY_MS = 200;
@@ -86,12 +88,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'list') list();
     else if (command === 'run' || command === 'compare') await run(command, rest);
+    else if (command === 'bridge') await bridgeMain(rest);
     else if (command === undefined || command === '--help' || command === 'help')
       console.log(USAGE);
     else
       throw new ScenarioError(
         'command',
-        `unknown command ${JSON.stringify(command)} (try list, run or compare)`,
+        `unknown command ${JSON.stringify(command)} (try list, run, compare or bridge)`,
       );
     return 0;
   } catch (e) {

@@ -1,0 +1,360 @@
+// The workload of a bridge run, taken from the simulator itself: the same scenario, parameters
+// and seed give the same publish schedule, channels, payload sizes, subscriptions and link delays.
+import { ScenarioError } from '../scenario/errors.ts';
+import type { LoadedScenario, RunSpec } from '../scenario/resolve.ts';
+import type { Fault } from '../scenario/schema.ts';
+import { buildPopulation } from '../sim/population.ts';
+import { Geometry } from '../sim/models/protocols/geometry.ts';
+import { Rng } from '../sim/rng.ts';
+import { createSimulation } from '../sim/simulation.ts';
+import type { RunResult, UpdateRecord } from '../sim/types.ts';
+import { MAX_BRIDGE_CONNECTIONS } from './common.ts';
+import type { DelaySpec } from './netem.ts';
+
+export type BridgeProtocol = 'websocket' | 'sse' | 'polling' | 'long-polling';
+export type NetMode = 'emulate' | 'loopback';
+
+/** Where updates come from and how they reach the servers. */
+export type Distribution =
+  /** Protocol scenarios: the source is the (one) server itself. */
+  | { kind: 'server' }
+  /** Redis-style pub/sub, at most once: live messages only. */
+  | { kind: 'pubsub' }
+  /** Kafka-style log: every server its own consumer group, committed offsets, replay. */
+  | { kind: 'log'; commitIntervalMs: number }
+  /** Direct polling of the data source every pollIntervalMs. */
+  | { kind: 'direct'; pollIntervalMs: number };
+
+export interface Plan {
+  run: RunSpec;
+  scenario: LoadedScenario;
+  seed: number;
+  model: LoadedScenario['model'];
+  protocol: BridgeProtocol;
+  distribution: Distribution;
+  /** The simulator's run JSON for the same run. */
+  simulated: RunResult;
+  /** The exact publish schedule (createdUs relative to the run's start). */
+  updates: UpdateRecord[];
+  durationUs: number;
+  clients: number;
+  channels: number;
+  servers: number;
+  /** Channels each client follows. */
+  clientChannels: number[][];
+  /** Server of each client when fixed by the model (two-hop, protocols); -1: the load balancer picks. */
+  clientServer: Int32Array;
+  /** When each client first connects, µs after the start (the model's start spread). */
+  startUs: Float64Array;
+  /** Delays: source → broker, broker → server, server ↔ client (by client index). */
+  sourceDelay: DelaySpec;
+  brokerDelay: DelaySpec;
+  clientDelay: DelaySpec;
+  /** Cluster scenarios: the load balancer, reconnects, delivery and faults. */
+  cluster?: {
+    strategy: string;
+    usersPerIp: number;
+    virtualNodes: number;
+    healthCheckIntervalS: number;
+    unhealthyThreshold: number;
+    backoffBaseS: number;
+    backoffCapS: number;
+    jitter: 'none' | 'full' | 'equal' | 'guide';
+    guarantee: string;
+    history: 'none' | 'server' | 'broker';
+    restartS: number;
+    faults: Fault[];
+  };
+  /** Protocol scenarios: the protocol's own knobs. */
+  protocols?: {
+    pollIntervalS: number;
+    holdS: number;
+    missed: 'buffer' | 'drop';
+    keepAlive: boolean;
+    /** Round trips of a connection set-up (TCP + TLS), emulated before each new connection. */
+    handshakeRounds: number;
+    sseResume: boolean;
+  };
+  /** What the bridge changed or could not reproduce, in words (also printed in the report). */
+  notes: string[];
+}
+
+/** Scenarios whose real counterpart cannot run here. */
+const REFUSED_PROTOCOLS: Record<string, string> = {
+  webrtc: 'WebRTC needs a real WebRTC stack (ICE, DTLS, SCTP), which Node does not have',
+};
+
+/** Parameters the bridge sets on the simulated side (and says so). */
+export interface PlanOptions {
+  net: NetMode;
+  /** Measured loopback one-way delay, ms (for --net loopback). */
+  loopbackOneWayMs?: number;
+  /** Cap on connections; default MAX_BRIDGE_CONNECTIONS. */
+  maxConnections?: number;
+}
+
+function userCount(sc: LoadedScenario): { n: number; param: string } {
+  switch (sc.model) {
+    case 'two-hop':
+      return { n: sc.topology.users, param: 'users' };
+    case 'protocols':
+      return { n: sc.topology.clients, param: 'clients' };
+    case 'cluster':
+      return { n: sc.topology.users, param: 'users' };
+  }
+}
+
+/** Runs the simulator to the end: the simulated side and the schedule to replay. */
+async function simulate(run: RunSpec): Promise<{ result: RunResult; updates: UpdateRecord[] }> {
+  const sim = await createSimulation(run);
+  try {
+    const start = performance.now();
+    while (!sim.done) sim.runUntil(sim.durationUs, 200_000);
+    const result = sim.result(performance.now() - start);
+    return { result, updates: sim.updates(0, Infinity) };
+  } finally {
+    sim.dispose();
+  }
+}
+
+/**
+ * Builds the plan. `run` is what the user asked for; the bridge may adjust parameters it cannot
+ * reproduce (drops in protocol scenarios) and says so in `notes`; the simulated side is always
+ * run with exactly the parameters the real side replays.
+ */
+export async function makePlan(
+  run: RunSpec,
+  options: PlanOptions,
+  resolve: (overrides: Record<string, string | number>) => RunSpec,
+): Promise<Plan> {
+  const sc = run.scenario;
+  const notes: string[] = [];
+  const { n, param } = userCount(sc);
+  const limit = options.maxConnections ?? MAX_BRIDGE_CONNECTIONS;
+  if (n > limit)
+    throw new ScenarioError(
+      param,
+      `${sc.id} has ${n} ${param}; the bridge runs at most ${limit} real connections on this machine (measured on 2 cores) — set --set ${param}=${limit} or fewer`,
+    );
+  const overrides: Record<string, string | number> = {};
+  const has = (name: string) => sc.parameters.some((p) => p.name === name);
+  if (sc.model === 'protocols') {
+    const protocol = sc.workload.protocol;
+    if (protocol === 'all')
+      throw new ScenarioError(
+        'protocol',
+        `${sc.id} runs all five protocols; the bridge runs one: --set protocol=websocket (or sse, polling, long-polling)`,
+      );
+    if (REFUSED_PROTOCOLS[protocol])
+      throw new ScenarioError('protocol', `${protocol} is not supported by the bridge: ${REFUSED_PROTOCOLS[protocol]}`);
+    if (sc.topology.drops.meanTimeBetweenDropsS > 0 && has('dropEveryS')) {
+      overrides.dropEveryS = 0;
+      notes.push(
+        `random connection drops (dropEveryS=${sc.topology.drops.meanTimeBetweenDropsS}) are not replayed; both sides run with dropEveryS=0`,
+      );
+    }
+    if (sc.topology.radio !== 'none')
+      notes.push(
+        `radio (${sc.topology.radio}) promotion delays are simulated but not emulated (at these rates they only touch a client's first packets)`,
+      );
+    if (sc.topology.http.tabsPerClient > 1)
+      notes.push('tabsPerClient > 1 is simulated; the bridge opens one stream per client');
+  }
+  if (sc.model === 'cluster') {
+    if (sc.topology.regions > 1) notes.push('regions > 1: inter-region delays are not emulated');
+  }
+  if (options.net === 'loopback') {
+    const oneWay = Math.max(0.1, Math.round((options.loopbackOneWayMs ?? 0.05) * 10) / 10);
+    const set = (name: string, v: number) => {
+      if (has(name)) overrides[name] = v;
+    };
+    if (sc.model === 'two-hop') {
+      set('hop1LatencyMsP99', oneWay);
+      set('hop1LatencyMs', oneWay);
+      notes.push(
+        `--net loopback: simulated with hop1LatencyMs=hop1LatencyMsP99=${oneWay} (the measured loopback delay, rounded up to the parameter's minimum); hop-2 links and hop-1 jitter (${sc.topology.links.serverToUser.jitterMs} ms) have no parameter and stay simulated`,
+      );
+    } else if (has('rttMs')) {
+      set('rttMs', 1);
+      notes.push('--net loopback: simulated with rttMs=1 (the parameter minimum; loopback is ~0.1 ms)');
+    } else {
+      notes.push('--net loopback: this scenario has no latency parameter; the simulated side keeps its network delays');
+    }
+  }
+  if (Object.keys(overrides).length > 0) {
+    const merged: Record<string, string | number> = { ...run.params, ...overrides };
+    // Resolve from the defaults with every value this run uses (faults are already in the copy).
+    const delta: Record<string, string | number> = {};
+    for (const p of sc.parameters) if (merged[p.name] !== p.default) delta[p.name] = merged[p.name];
+    const faults = sc.model === 'cluster' ? sc.topology.faults : undefined;
+    void faults;
+    run = { ...resolve(delta), seed: run.seed };
+  }
+  const scn = run.scenario;
+  const { result: simulated, updates } = await simulate(run);
+  const seed = run.seed;
+  const durationUs = Math.round(scn.durationS * 1e6);
+  const net = options.net;
+  const none: DelaySpec = { kind: 'none' };
+
+  if (scn.model === 'two-hop') {
+    const t = scn.topology;
+    const pop = buildPopulation(
+      {
+        users: t.users,
+        servers: t.servers,
+        channels: t.channels,
+        subscriptionsPerUser: t.subscriptionsPerUser,
+        maxConnections: t.server.maxConnections,
+        balancer: t.loadBalancer,
+      },
+      new Rng(seed).fork('population'),
+    );
+    const clientChannels: number[][] = Array.from({ length: t.users }, () => []);
+    for (let i = 0; i < pop.slotUser.length; i++) clientChannels[pop.slotUser[i]].push(pop.slotChannel[i]);
+    if (t.links.serverToUser.lossProbability > 0)
+      notes.push('hop-1 packet loss (RTO resends) is simulated, not emulated');
+    if (t.links.serverToUser.bandwidthMbps < 1000)
+      notes.push(
+        `user downlinks (${t.links.serverToUser.bandwidthMbps} Mbit/s) are not shaped: loopback bandwidth is real`,
+      );
+    return {
+      run,
+      scenario: scn,
+      seed,
+      model: 'two-hop',
+      protocol: 'websocket',
+      distribution: { kind: 'pubsub' },
+      simulated,
+      updates,
+      durationUs,
+      clients: t.users,
+      channels: t.channels,
+      servers: t.servers,
+      clientChannels,
+      clientServer: pop.userServer,
+      startUs: new Float64Array(t.users),
+      sourceDelay:
+        net === 'emulate'
+          ? { kind: 'dist', latencyMs: t.links.sourceToBroker.latencyMs, jitterMs: t.links.sourceToBroker.jitterMs }
+          : none,
+      brokerDelay:
+        net === 'emulate'
+          ? { kind: 'dist', latencyMs: t.links.brokerToServer.latencyMs, jitterMs: t.links.brokerToServer.jitterMs }
+          : none,
+      clientDelay:
+        net === 'emulate'
+          ? { kind: 'dist', latencyMs: t.links.serverToUser.latencyMs, jitterMs: t.links.serverToUser.jitterMs }
+          : none,
+      notes,
+    };
+  }
+
+  if (scn.model === 'protocols') {
+    const t = scn.topology;
+    const protocol = scn.workload.protocol as BridgeProtocol;
+    const channels = Math.min(t.channels, t.clients);
+    const geo = new Geometry(
+      t.clients,
+      channels,
+      t.network.rttMs,
+      t.network.accessShare,
+      t.network.jitterShare,
+      new Rng(seed).fork('geometry'),
+    );
+    const baseUs: number[] = [];
+    for (let i = 0; i < t.clients; i++) baseUs.push(geo.serverPathUs(i));
+    const startRng = new Rng(seed).fork('source').fork('start');
+    const startUs = new Float64Array(t.clients);
+    for (let i = 0; i < t.clients; i++) startUs[i] = Math.round(startRng.float() * 1_000_000);
+    if (t.network.lossProbability > 0) notes.push('packet loss (RTO resends) is simulated, not emulated');
+    return {
+      run,
+      scenario: scn,
+      seed,
+      model: 'protocols',
+      protocol,
+      distribution: { kind: 'server' },
+      simulated,
+      updates,
+      durationUs,
+      clients: t.clients,
+      channels,
+      servers: 1,
+      clientChannels: Array.from({ length: t.clients }, (_, i) => [i % channels]),
+      clientServer: new Int32Array(t.clients),
+      startUs,
+      sourceDelay: none,
+      brokerDelay: none,
+      clientDelay:
+        net === 'emulate'
+          ? { kind: 'path', baseUs, noiseMeanUs: (t.network.jitterShare * t.network.rttMs * 1000) / 2 }
+          : none,
+      protocols: {
+        pollIntervalS: t.polling.intervalS,
+        holdS: t.longPolling.holdS,
+        missed: t.longPolling.missed,
+        keepAlive: t.http.keepAlive === 'on',
+        handshakeRounds: 1 + t.http.tlsRoundTrips,
+        sseResume: t.sse.resume === 'on',
+      },
+      notes,
+    };
+  }
+
+  // Cluster.
+  const t = scn.topology;
+  const subs = new Rng(seed).fork('subscriptions');
+  const clientChannels = Array.from({ length: t.users }, () => [subs.int(t.channels)]);
+  const spreadUs = Math.max(1_000_000, (1.2e6 * t.users) / t.server.acceptPerSec);
+  const startRng = new Rng(seed).fork('start');
+  const startUs = new Float64Array(t.users);
+  for (let u = 0; u < t.users; u++) startUs[u] = Math.round(startRng.float() * spreadUs);
+  const b = t.broker;
+  const distribution: Distribution =
+    b.kind === 'redis'
+      ? { kind: 'pubsub' }
+      : b.kind === 'kafka'
+        ? { kind: 'log', commitIntervalMs: b.commitIntervalMs }
+        : { kind: 'direct', pollIntervalMs: b.pollIntervalMs };
+  const oneWayUs = (t.network.rttMs * 1000) / 2;
+  const brokerMs = b.latencyMs;
+  return {
+    run,
+    scenario: scn,
+    seed,
+    model: 'cluster',
+    protocol: 'websocket',
+    distribution,
+    simulated,
+    updates,
+    durationUs,
+    clients: t.users,
+    channels: t.channels,
+    servers: t.servers,
+    clientChannels,
+    clientServer: new Int32Array(t.users).fill(-1),
+    startUs,
+    sourceDelay: net === 'emulate' ? { kind: 'path', baseUs: [brokerMs * 1000], noiseMeanUs: 0 } : none,
+    brokerDelay: net === 'emulate' ? { kind: 'path', baseUs: [brokerMs * 1000], noiseMeanUs: 0 } : none,
+    clientDelay:
+      net === 'emulate'
+        ? { kind: 'path', baseUs: [oneWayUs], noiseMeanUs: t.network.jitterShare * oneWayUs }
+        : none,
+    cluster: {
+      strategy: t.loadBalancer.strategy,
+      usersPerIp: t.loadBalancer.usersPerIp,
+      virtualNodes: t.loadBalancer.virtualNodes,
+      healthCheckIntervalS: t.loadBalancer.healthCheckIntervalS,
+      unhealthyThreshold: t.loadBalancer.unhealthyThreshold,
+      backoffBaseS: t.connection.backoffBaseS,
+      backoffCapS: t.connection.backoffCapS,
+      jitter: t.connection.jitter,
+      guarantee: t.delivery.guarantee,
+      history: t.delivery.history,
+      restartS: t.server.restartS,
+      faults: t.faults,
+    },
+    notes,
+  };
+}
