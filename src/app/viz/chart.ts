@@ -6,6 +6,11 @@ export interface ChartLine {
   values: readonly number[];
 }
 
+/** A line with its own time axis (simulated seconds), drawn over the chart's own lines. */
+export interface ChartOverlayLine extends ChartLine {
+  tS: readonly number[];
+}
+
 export interface ChartTick {
   at: number;
   label: string;
@@ -17,6 +22,8 @@ export interface ChartGeometry {
   innerHeight: number;
   margin: { top: number; right: number; bottom: number; left: number };
   paths: { key: string; d: string }[];
+  /** The overlay's lines (measured against real servers), on the same scales; empty without one. */
+  overlayPaths: { key: string; d: string }[];
   xTicks: ChartTick[];
   yTicks: ChartTick[];
   /** Position of the latest sample, for the "now" marker; null before the first sample. */
@@ -33,6 +40,8 @@ export interface ChartOptions {
   logY?: boolean;
   /** Lowest upper bound of the y domain, so an idle run does not zoom into noise. */
   minYMax?: number;
+  /** Lines sampled at their own times (a bridge run's measurements); they widen the domains too. */
+  overlay?: readonly ChartOverlayLine[];
 }
 
 const MARGIN = { top: 10, right: 14, bottom: 26, left: 56 };
@@ -44,17 +53,20 @@ export function chartGeometry(
 ): ChartGeometry {
   const innerWidth = Math.max(10, options.width - MARGIN.left - MARGIN.right);
   const innerHeight = Math.max(10, options.height - MARGIN.top - MARGIN.bottom);
+  const overlay = options.overlay ?? [];
+  const overlayEndS = d3max(overlay, (l) => l.tS[l.tS.length - 1]) ?? 0;
   const x = scaleLinear()
-    .domain([0, Math.max(options.durationS, tS[tS.length - 1] ?? 0, 1e-6)])
+    .domain([0, Math.max(options.durationS, tS[tS.length - 1] ?? 0, overlayEndS, 1e-6)])
     .range([0, innerWidth]);
   const finite = (v: number) => Number.isFinite(v) && (!options.logY || v > 0);
-  const yMaxData = d3max(lines, (l) => d3max(l.values.filter(finite))) ?? 0;
+  const allLines = overlay.length ? [...lines, ...overlay] : lines;
+  const yMaxData = d3max(allLines, (l) => d3max(l.values.filter(finite))) ?? 0;
   const yMax = Math.max(yMaxData * 1.08, options.minYMax ?? 1);
   const tickCount = Math.max(2, Math.round(innerHeight / 36));
   let yTicks: ChartTick[];
   let yOf: (v: number) => number;
   if (options.logY) {
-    const yMinData = d3min(lines, finite);
+    const yMinData = d3min(allLines, finite);
     const lo = Math.pow(10, Math.floor(Math.log10(Math.min(yMinData ?? 1, yMax / 10))));
     const y = scaleLog().domain([lo, yMax]).range([innerHeight, 0]).nice();
     yOf = y;
@@ -74,6 +86,13 @@ export function chartGeometry(
       .y((v) => yOf(v));
     return { key: l.key, d: gen(l.values as number[]) ?? '' };
   });
+  const overlayPaths = overlay.map((l) => {
+    const gen = line<number>()
+      .defined((v, i) => finite(v) && Number.isFinite(l.tS[i]))
+      .x((_, i) => x(l.tS[i]))
+      .y((v) => yOf(v));
+    return { key: l.key, d: gen(l.values as number[]) ?? '' };
+  });
   const xTicks = x
     .ticks(Math.max(2, Math.round(innerWidth / 80)))
     .map((t) => ({ at: x(t), label: `${t} s` }));
@@ -82,6 +101,7 @@ export function chartGeometry(
     innerHeight,
     margin: MARGIN,
     paths,
+    overlayPaths,
     xTicks,
     yTicks,
     lastX: tS.length ? x(tS[tS.length - 1]) : null,
