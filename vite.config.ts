@@ -8,7 +8,11 @@ export default defineConfig({
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   test: {
-    include: ['tests/unit/**/*.test.ts', 'tests/property/**/*.test.ts'],
+    include: [
+      'tests/unit/**/*.test.ts',
+      'tests/property/**/*.test.ts',
+      'tests/integration/**/*.test.ts',
+    ],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,

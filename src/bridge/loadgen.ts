@@ -57,6 +57,7 @@ class Client {
   downSince: number | null = null;
   cursor = -2;
   upDue = 0;
+  radioUp = false;
   readonly up: () => number;
   readonly down: () => number;
   readonly backoffRng: Rng;
@@ -147,6 +148,10 @@ export class LoadGenerator {
   private handshakeUs(c: Client): number {
     const p = this.plan.protocols;
     let us = c.up();
+    if (p && !c.radioUp) {
+      c.radioUp = true;
+      us += p.radioPromotionUs;
+    }
     if (p) for (let r = 0; r < p.handshakeRounds; r++) us += c.up() + c.down();
     return us;
   }
@@ -387,6 +392,7 @@ export class LoadGenerator {
       const frame = JSON.stringify({ t: 'pub', c, i: id, t0, n, p: pad(n) });
       if (this.kind === 'ws') {
         if (!oc?.ws || oc.ws.readyState !== WebSocket.OPEN) {
+          this.produced++;
           this.upstreamFailed++;
           return;
         }

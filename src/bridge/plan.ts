@@ -5,6 +5,7 @@ import type { LoadedScenario, RunSpec } from '../scenario/resolve.ts';
 import type { Fault } from '../scenario/schema.ts';
 import { buildPopulation } from '../sim/population.ts';
 import { Geometry } from '../sim/models/protocols/geometry.ts';
+import { RADIO_PROFILES } from '../sim/models/protocols/radio.ts';
 import { Rng } from '../sim/rng.ts';
 import { createSimulation } from '../sim/simulation.ts';
 import type { RunResult, UpdateRecord } from '../sim/types.ts';
@@ -74,6 +75,8 @@ export interface Plan {
     /** Round trips of a connection set-up (TCP + TLS), emulated before each new connection. */
     handshakeRounds: number;
     sseResume: boolean;
+    /** A mobile radio is idle at the start: its promotion delays each client's first packet. */
+    radioPromotionUs: number;
   };
   /** What the bridge changed or could not reproduce, in words (also printed in the report). */
   notes: string[];
@@ -155,7 +158,7 @@ export async function makePlan(
     }
     if (sc.topology.radio !== 'none')
       notes.push(
-        `radio (${sc.topology.radio}) promotion delays are simulated but not emulated (at these rates they only touch a client's first packets)`,
+        `radio (${sc.topology.radio}): the promotion from idle is emulated on each client's first packet only (at these rates the radio then stays active)`,
       );
     if (sc.topology.http.tabsPerClient > 1)
       notes.push('tabsPerClient > 1 is simulated; the bridge opens one stream per client');
@@ -186,8 +189,6 @@ export async function makePlan(
     // Resolve from the defaults with every value this run uses (faults are already in the copy).
     const delta: Record<string, string | number> = {};
     for (const p of sc.parameters) if (merged[p.name] !== p.default) delta[p.name] = merged[p.name];
-    const faults = sc.model === 'cluster' ? sc.topology.faults : undefined;
-    void faults;
     run = { ...resolve(delta), seed: run.seed };
   }
   const scn = run.scenario;
@@ -297,6 +298,7 @@ export async function makePlan(
         keepAlive: t.http.keepAlive === 'on',
         handshakeRounds: 1 + t.http.tlsRoundTrips,
         sseResume: t.sse.resume === 'on',
+        radioPromotionUs: t.radio === 'none' ? 0 : RADIO_PROFILES[t.radio].promotionUs,
       },
       notes,
     };
