@@ -160,7 +160,7 @@ test('the panel is usable with the keyboard in a 400 px embed', async ({ page })
 test.describe('screenshots', () => {
   test.skip(!process.env.SHOTS, 'set SHOTS=1 to take screenshots');
 
-  for (const width of [1280, 700]) {
+  for (const width of [1280, 700, 400]) {
     test(`the panel mid-run and after the report at ${width} px`, async ({ page }) => {
       test.setTimeout(120_000);
       fake = await startFakeBridge({ holdReport: true, intervalMs: 60 });
