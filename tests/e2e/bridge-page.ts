@@ -30,6 +30,21 @@ export interface FakeBridge extends BridgeEndpoint {
   release(): void;
 }
 
+/**
+ * A real bridge the reader started (`npm run hoplab -- bridge serve`), named by the control URL it
+ * prints in HOPLAB_BRIDGE_URL (ws://127.0.0.1:7357/control?token=…); null when not set.
+ */
+export function realBridgeFromEnv(): BridgeEndpoint | null {
+  const text = process.env.HOPLAB_BRIDGE_URL;
+  if (!text) return null;
+  const url = new URL(text);
+  return {
+    port: Number(url.port),
+    token: url.searchParams.get('token') ?? '',
+    close: async () => {},
+  };
+}
+
 /** One scripted progress point: cumulative counts, and a window latency that wanders. */
 export function scriptedMeasured(tS: number): Measured {
   const delivered = Math.round(5150 * tS);

@@ -1,6 +1,6 @@
 // Browser tests of "run against real servers": a fake bridge replays a scripted run; table, overlay, errors, screenshots.
 import { expect, test } from '@playwright/test';
-import { BridgePage, startFakeBridge, type FakeBridge } from './bridge-page.ts';
+import { BridgePage, realBridgeFromEnv, startFakeBridge, type FakeBridge } from './bridge-page.ts';
 import { LabPage } from './lab-page.ts';
 
 const shots = process.env.SHOTS_DIR ?? '/tmp/shots';
@@ -155,6 +155,23 @@ test('the panel is usable with the keyboard in a 400 px embed', async ({ page })
   expect(box!.x + box!.width).toBeLessThanOrEqual(400);
   await expect(bridge.port).toHaveAccessibleName('Port');
   await expect(bridge.token).toHaveAccessibleName(/Token/);
+});
+
+test('a run against a real bridge fills both columns and the overlay', async ({ page }) => {
+  const real = realBridgeFromEnv();
+  test.skip(!real, 'set HOPLAB_BRIDGE_URL to the control URL a running bridge printed');
+  test.setTimeout(180_000);
+  const lab = new LabPage(page);
+  const bridge = new BridgePage(page);
+  await lab.open('?scenario=two-hop&seed=7&duration=10');
+  await bridge.connect(real!);
+  await expect(bridge.chip).toHaveText('connected');
+  await bridge.runButton.click();
+  await expect(bridge.overlayLegend).toBeVisible({ timeout: 60_000 });
+  await expect(bridge.chip).toHaveText('report ready', { timeout: 150_000 });
+  expect(await bridge.value(bridge.measured('delivered'))).toBeGreaterThan(0);
+  expect(await bridge.value(bridge.simulated('delivered'))).toBeGreaterThan(0);
+  await expect(bridge.agreement).toBeVisible();
 });
 
 test.describe('screenshots', () => {

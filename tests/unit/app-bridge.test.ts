@@ -15,6 +15,8 @@ import {
   figuresFromSnapshot,
 } from '../../src/app/bridge/figures.ts';
 import { parseServerMessage } from '../../src/app/bridge/messages.ts';
+import { latencyOverlay, OVERLAY_LABEL } from '../../src/app/bridge/overlay.ts';
+import { chartGeometry } from '../../src/app/viz/chart.ts';
 import { runRequestFor, type BridgeRunRequest } from '../../src/app/bridge/request.ts';
 import {
   BRIDGE_PROTOCOL_VERSION,
@@ -391,5 +393,32 @@ describe('bridge messages and figures', () => {
     });
     expect(json.serverCpuUtilisation).toBeCloseTo(0.3);
     expect(typeof figuresFromSnapshot).toBe('function');
+  });
+
+  it('turns the progress windows into dashed-line data the chart scales to', () => {
+    const history = [
+      measured(1, 10, 20, 50),
+      { ...measured(2, 20), windowLatencyMs: null },
+      measured(40, 30, 25, 400),
+    ];
+    const overlay = latencyOverlay(history)!;
+    expect(overlay.label).toBe(OVERLAY_LABEL);
+    expect(overlay.lines.map((l) => l.key)).toEqual(['measured-p99', 'measured-p50']);
+    expect(overlay.lines[1].values).toEqual([20, NaN, 25]);
+    expect(latencyOverlay([])).toBeNull();
+
+    const options = { width: 400, height: 200, durationS: 30, formatY: String };
+    const plain = chartGeometry([1, 2], [{ key: 'p50', values: [10, 12] }], options);
+    const withOverlay = chartGeometry([1, 2], [{ key: 'p50', values: [10, 12] }], {
+      ...options,
+      overlay: overlay.lines,
+    });
+    expect(plain.overlayPaths).toEqual([]);
+    expect(withOverlay.paths[0].d).not.toBe(plain.paths[0].d);
+    expect(withOverlay.overlayPaths).toHaveLength(2);
+    // The gap (a window without deliveries) splits the line; the axes reach 40 s and 400 ms.
+    expect(withOverlay.overlayPaths[1].d.match(/M/g)).toHaveLength(2);
+    expect(withOverlay.xTicks.at(-1)!.label).toBe('40 s');
+    expect(Number(withOverlay.yTicks.at(-1)!.label)).toBeGreaterThanOrEqual(400);
   });
 });
