@@ -308,9 +308,13 @@ describe('bridge panel state', () => {
     expect(bridge.notice).toContain('cancelled at 1.0 s');
     sendLater!({ type: 'progress', measured: measured(2, 200) });
     sendLater!({ type: 'report', report: REPORT });
+    // The bridge ends an aborted run with an error on `run`: expected after a cancel, not shown.
+    sendLater!({ type: 'error', field: 'run', message: 'This operation was aborted' });
     await new Promise((r) => setTimeout(r, 100));
     expect(bridge.history).toHaveLength(1);
     expect(bridge.report).toBeNull();
+    expect(bridge.problem).toBeNull();
+    expect(bridge.phase).toBe('connected');
   });
 
   it('keeps the progress history bounded, first and latest points included', async () => {

@@ -81,6 +81,8 @@ export class BridgeState {
   notice = $state<string | null>(null);
 
   private socket: SocketLike | null = null;
+  /** A cancel was sent: the bridge's "aborted" error for that run is expected, not news. */
+  private cancelled = false;
   private connection = 0;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly host: string;
@@ -194,6 +196,7 @@ export class BridgeState {
     this.history = [];
     this.report = null;
     this.sent = request;
+    this.cancelled = false;
     if (!this.send(request)) return false;
     this.phase = 'running';
     return true;
@@ -203,6 +206,7 @@ export class BridgeState {
   cancel(): void {
     if (!this.running) return;
     this.send({ type: 'cancel' });
+    this.cancelled = true;
     const at = this.latest?.tS;
     this.notice = `Run cancelled${at === undefined ? '' : ` at ${at.toFixed(1)} s`}. The figures measured so far stay below.`;
     this.phase = 'connected';
@@ -273,6 +277,11 @@ export class BridgeState {
   }
 
   private onBridgeError(field: string, message: string): void {
+    // The bridge ends a cancelled run with an error about the abort; the notice already says it.
+    if (this.cancelled && field === 'run') {
+      this.cancelled = false;
+      return;
+    }
     const problem: BridgeProblem =
       field === 'token' || field === 'origin' || field === 'host'
         ? { kind: 'token', title: 'The bridge refused this connection', message, field }
