@@ -26,7 +26,8 @@ export interface BrokerClient {
   /** Connects; resolves once usable (or rejects if the broker cannot be reached). */
   connect(): Promise<void>;
   get up(): boolean;
-  subscribe(opts: SubscribeOptions, onMessage: (m: Update) => void): void;
+  /** Resolves once the subscription is in place (what is published after it is received). */
+  subscribe(opts: SubscribeOptions, onMessage: (m: Update) => void): Promise<void>;
   /** Publishes; false when the broker is unreachable right now (the message is refused). */
   publish(m: Update, opts: { log: boolean; history: boolean }): boolean;
   commit(c: number, s: number): void;
@@ -120,12 +121,21 @@ class TcpBrokerClient implements BrokerClient {
   private sendSub(reconnect: boolean): void {
     const o = this.sub!.opts;
     // After a reconnect a consumer group resumes from its commits (log mode).
-    this.write({ op: 'sub', channels: o.channels, group: o.group, replay: o.replay || (reconnect && !!o.group) });
+    this.write({
+      op: 'sub',
+      channels: o.channels,
+      group: o.group,
+      replay: o.replay || (reconnect && !!o.group),
+    });
   }
 
-  subscribe(opts: SubscribeOptions, onMessage: (m: Update) => void): void {
+  async subscribe(opts: SubscribeOptions, onMessage: (m: Update) => void): Promise<void> {
     this.sub = { opts, onMessage };
-    if (this.connected) this.sendSub(false);
+    if (this.connected) {
+      this.sendSub(false);
+      // The broker handles a connection's lines in order: a round trip means it has the `sub`.
+      await this.fetch(-1, 0);
+    }
   }
 
   publish(m: Update): boolean {
@@ -211,9 +221,9 @@ class RedisBrokerClient implements BrokerClient {
     await this.cmd.connect();
   }
 
-  subscribe(opts: SubscribeOptions, onMessage: (m: Update) => void): void {
+  async subscribe(opts: SubscribeOptions, onMessage: (m: Update) => void): Promise<void> {
     this.subscription = { opts, onMessage };
-    void this.startSubscription(opts.replay ?? false);
+    await this.startSubscription(opts.replay ?? false);
   }
 
   private async startSubscription(replay: boolean): Promise<void> {
@@ -239,10 +249,15 @@ class RedisBrokerClient implements BrokerClient {
     await sub.subscribe(...s.opts.channels.map((c) => this.key('ch', c))).catch(() => {});
   }
 
-  private async readLoop(reader: Redis, keys: string[], group: string, first: string): Promise<void> {
+  private async readLoop(
+    reader: Redis,
+    keys: string[],
+    group: string,
+    first: string,
+  ): Promise<void> {
     let from = first;
     while (!this.cutOff && !this.closed && this.reader === reader) {
-      let res: [string, [string, string[]][]][] | null = null;
+      let res: [string, [string, string[]][]][] | null;
       try {
         res = (await reader.xreadgroup(
           'GROUP',
@@ -334,7 +349,11 @@ class RedisBrokerClient implements BrokerClient {
 
 /** Deletes every key of a run's prefix (SCAN + UNLINK). */
 export async function deleteRedisKeys(url: string, prefix: string): Promise<number> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   r.on('error', () => {});
   let deleted = 0;
   try {

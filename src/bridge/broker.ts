@@ -48,7 +48,9 @@ export class InProcessBroker {
 
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 
   private accept(socket: net.Socket): void {
@@ -95,7 +97,8 @@ export class InProcessBroker {
           const offsets = this.committed.get(group);
           for (const c of channels) {
             const after = offsets?.get(c) ?? -1;
-            for (const m of this.logs.get(c) ?? []) if (m.s > after) this.send(socket, { op: 'm', m });
+            for (const m of this.logs.get(c) ?? [])
+              if (m.s > after) this.send(socket, { op: 'm', m });
           }
         }
         return next;
@@ -108,7 +111,8 @@ export class InProcessBroker {
         log.push(m);
         this.all.push(m);
         const line = `${JSON.stringify({ op: 'm', m })}\n`;
-        for (const s of this.subs) if (s.channels.has(m.c) && !s.socket.destroyed) s.socket.write(line);
+        for (const s of this.subs)
+          if (s.channels.has(m.c) && !s.socket.destroyed) s.socket.write(line);
         return sub;
       }
       case 'commit': {
@@ -126,7 +130,12 @@ export class InProcessBroker {
       }
       case 'poll': {
         const after = Number(msg.after);
-        this.send(socket, { op: 'polled', rid: msg.rid, ms: this.all.slice(after), next: this.all.length });
+        this.send(socket, {
+          op: 'polled',
+          rid: msg.rid,
+          ms: this.all.slice(after),
+          next: this.all.length,
+        });
         return sub;
       }
       default:

@@ -27,9 +27,14 @@ export async function measure(clients = 200, rounds = 50): Promise<Calibration> 
       if (list.length === clients) resolve(list);
     });
   });
-  const cs = Array.from({ length: clients }, () => new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false }));
+  const cs = Array.from(
+    { length: clients },
+    () => new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false }),
+  );
   const served = await socketsReady;
-  await Promise.all(cs.map((c) => (c.readyState === c.OPEN ? null : new Promise((r) => c.once('open', r)))));
+  await Promise.all(
+    cs.map((c) => (c.readyState === c.OPEN ? null : new Promise((r) => c.once('open', r)))),
+  );
   // Round trips: one echo at a time.
   const rtts: number[] = [];
   const probe = cs[0];

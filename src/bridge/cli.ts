@@ -47,15 +47,24 @@ function bridgeFlags(argv: string[]): BridgeFlags {
       throw new ScenarioError(name, 'needs a value');
     if (name === '--broker') {
       if (!/^redis:\/\/[^\s/]+(:\d{1,5})?\/?$/.test(value))
-        throw new ScenarioError('--broker', `expected redis://host:port, got ${JSON.stringify(value.slice(0, 60))}`);
+        throw new ScenarioError(
+          '--broker',
+          `expected redis://host:port, got ${JSON.stringify(value.slice(0, 60))}`,
+        );
       out.broker = value;
     } else if (name === '--net') {
       if (value !== 'emulate' && value !== 'loopback')
-        throw new ScenarioError('--net', `must be emulate or loopback, got ${JSON.stringify(value.slice(0, 40))}`);
+        throw new ScenarioError(
+          '--net',
+          `must be emulate or loopback, got ${JSON.stringify(value.slice(0, 40))}`,
+        );
       out.net = value;
     } else if (name === '--port') {
       if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535)
-        throw new ScenarioError('--port', `must be a port number 0..65535, got ${JSON.stringify(value.slice(0, 40))}`);
+        throw new ScenarioError(
+          '--port',
+          `must be a port number 0..65535, got ${JSON.stringify(value.slice(0, 40))}`,
+        );
       out.port = Number(value);
     } else out.mqtt = value;
   }
@@ -82,7 +91,13 @@ export function resolverFor(run: RunSpec): (o: Record<string, string | number>) 
 }
 
 const fmt = (x: unknown, digits = 1): string =>
-  typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(digits)) : x === undefined ? '—' : String(x);
+  typeof x === 'number'
+    ? Number.isInteger(x)
+      ? String(x)
+      : x.toFixed(digits)
+    : x === undefined
+      ? '—'
+      : String(x);
 
 /** Simulated and measured side by side. */
 export function formatReport(r: BridgeReport, rerun: string): string {
@@ -94,7 +109,11 @@ export function formatReport(r: BridgeReport, rerun: string): string {
   const rows: [string, unknown, unknown][] = [
     ['produced', s.produced, m.produced],
     ['owed (fanout)', s.fanout, m.fanout],
-    ['delivered (+in flight at end)', (s.delivered as number) + (s.inFlight as number), m.delivered],
+    [
+      'delivered (+in flight at end)',
+      (s.delivered as number) + (s.inFlight as number),
+      m.delivered,
+    ],
     ['lost', simLost, m.lost],
     ['duplicated', s.duplicated, m.duplicated],
     ['out of order', s.outOfOrder, m.outOfOrder],
@@ -114,7 +133,9 @@ export function formatReport(r: BridgeReport, rerun: string): string {
   ];
   const faults = m.faults as { kind: string; atS: number; hit: number }[];
   if (faults?.length)
-    lines.push(`faults applied: ${faults.map((f) => `${f.kind}@${f.atS.toFixed(1)}s (hit ${f.hit})`).join(', ')}`);
+    lines.push(
+      `faults applied: ${faults.map((f) => `${f.kind}@${f.atS.toFixed(1)}s (hit ${f.hit})`).join(', ')}`,
+    );
   const unsupported = m.unsupportedFaults as string[];
   if (unsupported?.length) lines.push(`faults not reproduced for real: ${unsupported.join(', ')}`);
   for (const n of (m.notes as string[]) ?? []) lines.push(`note: ${n}`);
@@ -151,10 +172,12 @@ async function runCommand(argv: string[]): Promise<void> {
 export async function bridgeMain(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
   try {
-    if (sub === undefined) throw new ScenarioError('scenario', 'expected a scenario id, `serve` or `calibrate`');
+    if (sub === undefined)
+      throw new ScenarioError('scenario', 'expected a scenario id, `serve` or `calibrate`');
     if (sub === 'serve') {
       const bf = bridgeFlags(rest);
-      if (bf.rest.length > 0) throw new ScenarioError('flags', `unexpected ${JSON.stringify(bf.rest[0])}`);
+      if (bf.rest.length > 0)
+        throw new ScenarioError('flags', `unexpected ${JSON.stringify(bf.rest[0])}`);
       const redisUrl = redisUrlOf(bf.broker);
       if (redisUrl && !(await redisReachable(redisUrl)))
         throw new ScenarioError('--broker', `no Redis answers at ${redisUrl}`);
@@ -166,7 +189,8 @@ export async function bridgeMain(argv: string[]): Promise<void> {
     }
     if (sub === 'calibrate') {
       const bf = bridgeFlags(rest);
-      if (bf.rest.length > 0) throw new ScenarioError('flags', `unexpected ${JSON.stringify(bf.rest[0])}`);
+      if (bf.rest.length > 0)
+        throw new ScenarioError('flags', `unexpected ${JSON.stringify(bf.rest[0])}`);
       console.log(await calibrate());
       return;
     }

@@ -72,7 +72,9 @@ export class LoadBalancer {
   async stop(): Promise<void> {
     if (this.healthTimer) clearInterval(this.healthTimer);
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
   }
 
   private setHealth(i: number, ok: boolean): void {

@@ -142,7 +142,8 @@ export class LoadGenerator {
     this.t0 = nowUs();
     this.t0Ns = nowNs();
     if (!connectLater) return;
-    for (const c of this.clients) this.line.at(this.t0 + this.plan.startUs[c.u], () => this.connect(c));
+    for (const c of this.clients)
+      this.line.at(this.t0 + this.plan.startUs[c.u], () => this.connect(c));
   }
 
   private handshakeUs(c: Client): number {
@@ -159,7 +160,8 @@ export class LoadGenerator {
   private connect(c: Client): void {
     if (this.stopped) return;
     if (this.kind === 'ws') this.connectWs(c);
-    else if (this.kind === 'sse') this.line.at(nowUs() + this.handshakeUs(c), () => this.connectSse(c));
+    else if (this.kind === 'sse')
+      this.line.at(nowUs() + this.handshakeUs(c), () => this.connectSse(c));
     else this.line.at(nowUs() + this.handshakeUs(c), () => this.poll(c, true));
   }
 
@@ -183,7 +185,11 @@ export class LoadGenerator {
         'x-hoplab-ip': String(Math.floor(c.u / (cl?.usersPerIp ?? 1))),
       };
       if (c.cookie) headers.cookie = c.cookie;
-      const ws = new WebSocket(url, { headers, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
+      const ws = new WebSocket(url, {
+        headers,
+        perMessageDeflate: false,
+        maxPayload: MAX_PAYLOAD_BYTES,
+      });
       c.ws = ws;
       ws.on('upgrade', (res) => {
         const set = res.headers['set-cookie'];
@@ -223,6 +229,10 @@ export class LoadGenerator {
 
   /** A connection ended: back off (the scenario's policy) and reconnect with resume. */
   private lost(c: Client): void {
+    if (this.stopped || c.closedByUs) {
+      c.connected = false;
+      return;
+    }
     if (c.connected) {
       c.connected = false;
       c.downSince = this.nowRelUs();
@@ -362,7 +372,9 @@ export class LoadGenerator {
   /** Opens the source's connection (protocol scenarios: straight to the server). */
   async openSource(): Promise<void> {
     if (this.ep.sourcePort === undefined) return;
-    const ws = new WebSocket(`ws://127.0.0.1:${this.ep.sourcePort}/source`, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${this.ep.sourcePort}/source`, {
+      perMessageDeflate: false,
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
@@ -373,7 +385,10 @@ export class LoadGenerator {
 
   /** Schedules the whole publish schedule on the replay clock. */
   schedulePublishes(): void {
-    for (const m of this.plan.updates) this.line.at(this.t0 + m.createdUs, () => this.publish(m.id, m.channel, m.payloadBytes, m.origin));
+    for (const m of this.plan.updates)
+      this.line.at(this.t0 + m.createdUs, () =>
+        this.publish(m.id, m.channel, m.payloadBytes, m.origin),
+      );
   }
 
   private publish(id: number, c: number, n: number, origin: number): void {
@@ -488,7 +503,8 @@ export class LoadGenerator {
       for (const [ch, from] of c.owedFrom) {
         const bits = c.received.get(ch)!;
         for (let s = from + 1; s < this.nextSeq[ch] && out.length < limit; s++)
-          if (!bits[s]) out.push({ u: c.u, c: ch, s, publishedUs: this.publishedAt.get(ch)?.[s] ?? -1 });
+          if (!bits[s])
+            out.push({ u: c.u, c: ch, s, publishedUs: this.publishedAt.get(ch)?.[s] ?? -1 });
       }
     return out;
   }
@@ -496,6 +512,12 @@ export class LoadGenerator {
   /** Whether every client has everything it is owed (the run has settled). */
   settled(): boolean {
     return this.owed() === this.delivered;
+  }
+
+  /** Clients connected right now to server s (known from the balancer's cookie). */
+  connectedTo(s: number): number {
+    const cookie = `hoplab-server=${s}`;
+    return this.clients.reduce((n, c) => n + (c.connected && c.cookie === cookie ? 1 : 0), 0);
   }
 
   connections(): number {

@@ -24,7 +24,12 @@ export type DelaySpec =
 export const MIN_HELD_US = 500;
 
 /** One link's delay sampler, on its own stream `bridge/<label>/<index>` of the run's seed. */
-export function linkDelay(spec: DelaySpec, seed: number, label: string, index: number): () => number {
+export function linkDelay(
+  spec: DelaySpec,
+  seed: number,
+  label: string,
+  index: number,
+): () => number {
   if (spec.kind === 'none') return () => 0;
   const rng = new Rng(seed, `bridge/${label}/${index}`);
   if (spec.kind === 'dist') {

@@ -149,7 +149,10 @@ export async function makePlan(
         `${sc.id} runs all five protocols; the bridge runs one: --set protocol=websocket (or sse, polling, long-polling)`,
       );
     if (REFUSED_PROTOCOLS[protocol])
-      throw new ScenarioError('protocol', `${protocol} is not supported by the bridge: ${REFUSED_PROTOCOLS[protocol]}`);
+      throw new ScenarioError(
+        'protocol',
+        `${protocol} is not supported by the bridge: ${REFUSED_PROTOCOLS[protocol]}`,
+      );
     if (sc.topology.drops.meanTimeBetweenDropsS > 0 && has('dropEveryS')) {
       overrides.dropEveryS = 0;
       notes.push(
@@ -179,9 +182,13 @@ export async function makePlan(
       );
     } else if (has('rttMs')) {
       set('rttMs', 1);
-      notes.push('--net loopback: simulated with rttMs=1 (the parameter minimum; loopback is ~0.1 ms)');
+      notes.push(
+        '--net loopback: simulated with rttMs=1 (the parameter minimum; loopback is ~0.1 ms)',
+      );
     } else {
-      notes.push('--net loopback: this scenario has no latency parameter; the simulated side keeps its network delays');
+      notes.push(
+        '--net loopback: this scenario has no latency parameter; the simulated side keeps its network delays',
+      );
     }
   }
   if (Object.keys(overrides).length > 0) {
@@ -212,7 +219,8 @@ export async function makePlan(
       new Rng(seed).fork('population'),
     );
     const clientChannels: number[][] = Array.from({ length: t.users }, () => []);
-    for (let i = 0; i < pop.slotUser.length; i++) clientChannels[pop.slotUser[i]].push(pop.slotChannel[i]);
+    for (let i = 0; i < pop.slotUser.length; i++)
+      clientChannels[pop.slotUser[i]].push(pop.slotChannel[i]);
     if (t.links.serverToUser.lossProbability > 0)
       notes.push('hop-1 packet loss (RTO resends) is simulated, not emulated');
     if (t.links.serverToUser.bandwidthMbps < 1000)
@@ -237,15 +245,27 @@ export async function makePlan(
       startUs: new Float64Array(t.users),
       sourceDelay:
         net === 'emulate'
-          ? { kind: 'dist', latencyMs: t.links.sourceToBroker.latencyMs, jitterMs: t.links.sourceToBroker.jitterMs }
+          ? {
+              kind: 'dist',
+              latencyMs: t.links.sourceToBroker.latencyMs,
+              jitterMs: t.links.sourceToBroker.jitterMs,
+            }
           : none,
       brokerDelay:
         net === 'emulate'
-          ? { kind: 'dist', latencyMs: t.links.brokerToServer.latencyMs, jitterMs: t.links.brokerToServer.jitterMs }
+          ? {
+              kind: 'dist',
+              latencyMs: t.links.brokerToServer.latencyMs,
+              jitterMs: t.links.brokerToServer.jitterMs,
+            }
           : none,
       clientDelay:
         net === 'emulate'
-          ? { kind: 'dist', latencyMs: t.links.serverToUser.latencyMs, jitterMs: t.links.serverToUser.jitterMs }
+          ? {
+              kind: 'dist',
+              latencyMs: t.links.serverToUser.latencyMs,
+              jitterMs: t.links.serverToUser.jitterMs,
+            }
           : none,
       notes,
     };
@@ -268,7 +288,8 @@ export async function makePlan(
     const startRng = new Rng(seed).fork('source').fork('start');
     const startUs = new Float64Array(t.clients);
     for (let i = 0; i < t.clients; i++) startUs[i] = Math.round(startRng.float() * 1_000_000);
-    if (t.network.lossProbability > 0) notes.push('packet loss (RTO resends) is simulated, not emulated');
+    if (t.network.lossProbability > 0)
+      notes.push('packet loss (RTO resends) is simulated, not emulated');
     return {
       run,
       scenario: scn,
@@ -289,7 +310,11 @@ export async function makePlan(
       brokerDelay: none,
       clientDelay:
         net === 'emulate'
-          ? { kind: 'path', baseUs, noiseMeanUs: (t.network.jitterShare * t.network.rttMs * 1000) / 2 }
+          ? {
+              kind: 'path',
+              baseUs,
+              noiseMeanUs: (t.network.jitterShare * t.network.rttMs * 1000) / 2,
+            }
           : none,
       protocols: {
         pollIntervalS: t.polling.intervalS,
@@ -337,8 +362,10 @@ export async function makePlan(
     clientChannels,
     clientServer: new Int32Array(t.users).fill(-1),
     startUs,
-    sourceDelay: net === 'emulate' ? { kind: 'path', baseUs: [brokerMs * 1000], noiseMeanUs: 0 } : none,
-    brokerDelay: net === 'emulate' ? { kind: 'path', baseUs: [brokerMs * 1000], noiseMeanUs: 0 } : none,
+    sourceDelay:
+      net === 'emulate' ? { kind: 'path', baseUs: [brokerMs * 1000], noiseMeanUs: 0 } : none,
+    brokerDelay:
+      net === 'emulate' ? { kind: 'path', baseUs: [brokerMs * 1000], noiseMeanUs: 0 } : none,
     clientDelay:
       net === 'emulate'
         ? { kind: 'path', baseUs: [oneWayUs], noiseMeanUs: t.network.jitterShare * oneWayUs }

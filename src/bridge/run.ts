@@ -5,7 +5,12 @@ import { randomBytes } from 'node:crypto';
 import type { RunResult } from '../sim/types.ts';
 import { Rng } from '../sim/rng.ts';
 import { InProcessBroker } from './broker.ts';
-import { brokerClient, deleteRedisKeys, type BrokerClient, type BrokerTarget } from './broker-client.ts';
+import {
+  brokerClient,
+  deleteRedisKeys,
+  type BrokerClient,
+  type BrokerTarget,
+} from './broker-client.ts';
 import { nowUs, sleep } from './common.ts';
 import { Fleet } from './fleet.ts';
 import { LoadBalancer } from './lb.ts';
@@ -45,7 +50,10 @@ function brokerLabel(url: string | undefined): string {
   return `${u.protocol}//${u.hostname}:${u.port || 6379}`;
 }
 
-export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promise<BridgeRunDetails> {
+export async function runBridge(
+  plan: Plan,
+  opts: BridgeRunOptions = {},
+): Promise<BridgeRunDetails> {
   const fleet = new Fleet();
   let inproc: InProcessBroker | null = null;
   let lb: LoadBalancer | null = null;
@@ -132,7 +140,7 @@ export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promis
       switch (f.kind) {
         case 'server-crash':
           at(f.atS, () => {
-            record(fleet.stats[f.target]?.connections ?? 0);
+            record(g.connectedTo(f.target));
             fleet.crash(f.target);
           });
           if (f.forS > 0) at(f.atS + f.forS, () => void fleet.restart(f.target).catch(() => {}));
@@ -157,7 +165,9 @@ export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promis
           });
           break;
         case 'mass-disconnect':
-          at(f.atS, () => record(g.disconnect(f.share, new Rng(plan.seed, `bridge/disconnect/${f.atS}`))));
+          at(f.atS, () =>
+            record(g.disconnect(f.share, new Rng(plan.seed, `bridge/disconnect/${f.atS}`))),
+          );
           break;
         default:
           unsupported.push(`${f.kind}@${f.atS}s`);
@@ -168,7 +178,9 @@ export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promis
     const serverFigures = () => {
       const elapsedUs = Math.max(1, nowUs() - g.t0);
       const cpu =
-        fleet.stats.reduce((s, st) => s + st.cpuUs, 0) / elapsedUs / Math.max(1, fleet.stats.length);
+        fleet.stats.reduce((s, st) => s + st.cpuUs, 0) /
+        elapsedUs /
+        Math.max(1, fleet.stats.length);
       const memoryMB = Math.max(0, ...fleet.stats.map((st) => st.rssBytes)) / 1024 / 1024;
       return { cpu: Math.round(cpu * 1000) / 1000, memoryMB: Math.round(memoryMB * 10) / 10 };
     };
@@ -189,13 +201,28 @@ export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promis
           ? 15_000
           : 5_000);
     const until = Date.now() + settleMs;
-    while (!g.settled() && Date.now() < until && !aborted()) await sleep(50);
+    // Done when everything owed arrived, or when every client is connected and nothing has
+    // arrived for 2 s (what is still missing then is lost: at most once, no history).
+    let last = g.delivered;
+    let quietSince = Date.now();
+    while (!g.settled() && Date.now() < until && !aborted()) {
+      await sleep(50);
+      if (g.delivered !== last) {
+        last = g.delivered;
+        quietSince = Date.now();
+      } else if (
+        plan.cluster &&
+        Date.now() - quietSince > 2_000 &&
+        g.connections() === plan.clients
+      )
+        break;
+    }
     if (!aborted()) await sleep(100);
     clearInterval(progress);
     for (const t of timers) clearTimeout(t);
     const final = g.measured(Math.min(g.nowRelUs(), plan.durationUs) / 1e6, true, serverFigures());
     const missing = g.missing();
-    const windows = g.windows;
+    const windows = g.windows.slice();
     gen.stop();
 
     const stats = fleet.stats;
@@ -221,7 +248,12 @@ export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promis
         crashes: st.crashes,
       })),
       connectionsPerServer: lb?.connectionsPer(),
-      faults: applied.map((a) => ({ kind: a.kind, atS: a.atUs / 1e6, target: a.target, hit: a.hit })),
+      faults: applied.map((a) => ({
+        kind: a.kind,
+        atS: a.atUs / 1e6,
+        target: a.target,
+        hit: a.hit,
+      })),
       unsupportedFaults: unsupported,
       net: plan.clientDelay.kind === 'none' ? 'loopback' : 'emulate',
       notes: plan.notes,
@@ -249,7 +281,11 @@ export async function runBridge(plan: Plan, opts: BridgeRunOptions = {}): Promis
 }
 
 /** Simulated next to measured; agreement on p50 and on delivered/lost counts. */
-export function makeReport(plan: Plan, broker: string, measured: Record<string, unknown>): BridgeReport {
+export function makeReport(
+  plan: Plan,
+  broker: string,
+  measured: Record<string, unknown>,
+): BridgeReport {
   const sim = plan.simulated as RunResult & { lost?: number };
   const simP50 = sim.latencyMs.p50;
   const mP50 = (measured.latencyMs as { p50: number }).p50;

@@ -69,7 +69,9 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const refuse = (code: number, why: string) =>
-      socket.end(`HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\n\r\n${why}`);
+      socket.end(
+        `HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\n\r\n${why}`,
+      );
     if (!hostAllowed(req.headers.host, port)) return refuse(403, 'host');
     if (!originAllowed(req.headers.origin)) return refuse(403, 'origin');
     if (url.pathname !== BRIDGE_CONTROL_PATH) return refuse(403, 'path');
@@ -83,12 +85,18 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
 
   function onControl(ws: WebSocket): void {
     ws.on('error', () => {});
-    send(ws, { type: 'hello', version: BRIDGE_PROTOCOL_VERSION, scenarios: BRIDGE_SCENARIOS, broker });
+    send(ws, {
+      type: 'hello',
+      version: BRIDGE_PROTOCOL_VERSION,
+      scenarios: BRIDGE_SCENARIOS,
+      broker,
+    });
     let mine: AbortController | null = null;
     ws.on('close', () => mine?.abort());
     ws.on('message', (data) => {
       const raw = parseJson(data.toString());
-      if (!raw) return send(ws, { type: 'error', field: 'message', message: 'expected a JSON object' });
+      if (!raw)
+        return send(ws, { type: 'error', field: 'message', message: 'expected a JSON object' });
       const parsed = clientMessageSchema.safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -101,21 +109,32 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
         mine.abort();
         return;
       }
-      if (active) return send(ws, { type: 'error', field: 'type', message: 'a run is already going; cancel it first' });
+      if (active)
+        return send(ws, {
+          type: 'error',
+          field: 'type',
+          message: 'a run is already going; cancel it first',
+        });
       const controller = new AbortController();
       active = mine = controller;
       void (async () => {
         try {
           if (!BRIDGE_SCENARIOS.includes(msg.scenario))
-            throw new ScenarioError('scenario', `the bridge runs ${BRIDGE_SCENARIOS.join(', ')}; not ${JSON.stringify(msg.scenario)}`);
+            throw new ScenarioError(
+              'scenario',
+              `the bridge runs ${BRIDGE_SCENARIOS.join(', ')}; not ${JSON.stringify(msg.scenario)}`,
+            );
           const sc = getScenario(msg.scenario);
           const overrides: Record<string, unknown> = { ...msg.params };
           if (msg.durationS !== undefined) overrides.duration = msg.durationS;
           const run = resolveRun(sc, overrides, msg.seed, { faults: msg.faults });
           if (run.scenario.durationS > 600)
             throw new ScenarioError('durationS', 'the bridge replays at most 600 s; set durationS');
-          const faults = run.scenario.model === 'cluster' ? run.scenario.topology.faults : undefined;
-          const plan = await makePlan(run, { net: 'emulate' }, (o) => resolveRun(sc, o, run.seed, { faults }));
+          const faults =
+            run.scenario.model === 'cluster' ? run.scenario.topology.faults : undefined;
+          const plan = await makePlan(run, { net: 'emulate' }, (o) =>
+            resolveRun(sc, o, run.seed, { faults }),
+          );
           send(ws, {
             type: 'started',
             scenario: sc.id,
@@ -130,8 +149,10 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
           });
           send(ws, { type: 'report', report: details.report });
         } catch (e) {
-          if (e instanceof ScenarioError) send(ws, { type: 'error', field: e.field, message: e.message });
-          else send(ws, { type: 'error', field: 'run', message: (e as Error).message.slice(0, 300) });
+          if (e instanceof ScenarioError)
+            send(ws, { type: 'error', field: e.field, message: e.message });
+          else
+            send(ws, { type: 'error', field: 'run', message: (e as Error).message.slice(0, 300) });
         } finally {
           if (active === controller) active = null;
           if (mine === controller) mine = null;

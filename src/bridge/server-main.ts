@@ -264,7 +264,10 @@ function onWebSocket(ws: WebSocket, url: URL): void {
 
 function respondPoll(conn: Conn, res: http.ServerResponse, c: number, after: number): void {
   const ms = after < -1 ? [] : (history.get(c) ?? []).filter((m) => m.s > after);
-  const body = JSON.stringify({ cur: lastSeq.get(c) ?? -1, ms: ms.map((m) => JSON.parse(updateFrame(m))) });
+  const body = JSON.stringify({
+    cur: lastSeq.get(c) ?? -1,
+    ms: ms.map((m) => JSON.parse(updateFrame(m))),
+  });
   later(conn, () => {
     frames++;
     bytes += body.length;
@@ -389,10 +392,10 @@ async function startBroker(): Promise<void> {
   }
   const channels = Array.from({ length: cfg.channels }, (_, c) => c);
   const d = cfg.distribution;
-  if (d.kind === 'pubsub') broker.subscribe({ channels }, fromBroker);
+  if (d.kind === 'pubsub') await broker.subscribe({ channels }, fromBroker);
   else if (d.kind === 'log') {
     const group = `server-${cfg.index}`;
-    broker.subscribe({ channels, group, replay: true }, fromBroker);
+    await broker.subscribe({ channels, group, replay: true }, fromBroker);
     const seen = new Map<number, number>();
     const commit = setInterval(() => {
       for (const [c, s] of lastSeq) {
@@ -467,9 +470,10 @@ async function main(config: ServerConfig): Promise<void> {
     wss.handleUpgrade(req, socket, head, (ws) => onWebSocket(ws, url));
   });
   server.maxConnections = 20_000;
+  // Subscribed before accepting clients: a client welcomed here gets everything published after.
+  await startBroker();
   await new Promise<void>((resolve) => server.listen(cfg.port, LOOPBACK, resolve));
   const port = (server.address() as { port: number }).port;
-  await startBroker();
   startStats();
   send({ type: 'listening', index: cfg.index, port });
 }
