@@ -172,6 +172,10 @@ test('a run against a real bridge fills both columns and the overlay', async ({ 
   expect(await bridge.value(bridge.measured('delivered'))).toBeGreaterThan(0);
   expect(await bridge.value(bridge.simulated('delivered'))).toBeGreaterThan(0);
   await expect(bridge.agreement).toBeVisible();
+  if (process.env.SHOTS) {
+    await bridge.panel.screenshot({ path: `${shots}/bridge-real-report-panel.png` });
+    await page.getByTestId('chart-latency').screenshot({ path: `${shots}/bridge-real-chart.png` });
+  }
 });
 
 test.describe('screenshots', () => {

@@ -14,6 +14,11 @@ export interface Figures {
   /** Deliveries behind the percentiles (a percentile of nothing is shown as a dash). */
   latencyCount: number | null;
   delivered: number | null;
+  /**
+   * Deliveries still travelling when the simulated clock stopped. The bridge lets its own land,
+   * so its "delivered equal" compares measured delivered with simulated delivered + in flight.
+   */
+  inFlight: number | null;
   lost: number | null;
   duplicated: number | null;
   outOfOrder: number | null;
@@ -26,7 +31,7 @@ export interface Figures {
   serverMemoryMB: number | null;
 }
 
-export type FigureKey = keyof Omit<Figures, 'latencyCount'>;
+export type FigureKey = keyof Omit<Figures, 'latencyCount' | 'inFlight'>;
 
 /** The table's rows, in order: key, label, and how to read the value. */
 export const FIGURE_ROWS: {
@@ -58,6 +63,7 @@ export function figuresFromMeasured(m: Measured): Figures {
     latencyMsMax: m.latencyMs.max,
     latencyCount: m.latencyMs.count,
     delivered: m.delivered,
+    inFlight: null,
     lost: m.lost,
     duplicated: m.duplicated,
     outOfOrder: m.outOfOrder,
@@ -84,6 +90,7 @@ export function figuresFromSnapshot(s: Snapshot): Figures {
     latencyMsMax: s.latencyMs.max,
     latencyCount: s.latencyMs.count,
     delivered: s.flow.delivered,
+    inFlight: s.flow.inFlight,
     lost: cluster ? cluster.lost : s.flow.dropped,
     duplicated: s.flow.duplicated,
     outOfOrder: s.flow.outOfOrder,
@@ -114,6 +121,7 @@ export function figuresFromRunJson(json: Record<string, unknown>): Figures {
     latencyMsMax: num(latency.max),
     latencyCount: num(latency.count),
     delivered,
+    inFlight: num(json.inFlight),
     lost: num(json.lost) ?? num(json.dropped),
     duplicated: num(json.duplicated),
     outOfOrder: num(json.outOfOrder),
