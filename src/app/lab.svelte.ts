@@ -17,6 +17,7 @@ import { armLabels, armsText, isComparison, MIN_ARMS, parseArms } from '../worke
 import type { ArmUpdate, LoadResult, RunPhase, RunRequest, RunUpdate } from '../worker/protocol.ts';
 import {
   clusterCondition,
+  conditionFromState,
   faultEntries,
   type ClusterCondition,
   type FaultEntry,
@@ -171,7 +172,10 @@ export class LabState {
     const run = this.spec?.scenario;
     if (run?.model !== 'cluster' || !this.topology) return null;
     const shown = this.topology.nodes.filter((n) => n.kind === 'server').length;
-    const nowS = Math.max((this.snapshot?.nowUs ?? 0) / 1e6, this.injectedAtS);
+    const snapS = (this.snapshot?.nowUs ?? 0) / 1e6;
+    const nowS = Math.max(snapS, this.injectedAtS);
+    const state = this.snapshot?.cluster?.state;
+    if (state && snapS >= this.injectedAtS) return conditionFromState(state, this.faults, nowS);
     return clusterCondition(
       this.faults,
       nowS,

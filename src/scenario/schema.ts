@@ -228,6 +228,11 @@ export const FAULT_KINDS = [
   'partition-heal',
 ] as const;
 
+/** A group of nodes a partition cuts apart. */
+export const GROUP_PATTERN = /^(source|broker|servers|users|server:\d{1,4}|users:\d|region:\d)$/;
+const GROUP_MESSAGE =
+  'must be source, broker, servers, server:N, users, users:R (users of region R) or region:R';
+
 /** One scheduled fault: what, when, to which target, for how long. */
 export const faultSchema = z.strictObject({
   kind: z.enum(FAULT_KINDS),
@@ -244,6 +249,17 @@ export const faultSchema = z.strictObject({
   /** slow-link: extra one-way delay and loss on the links between a server and its users. */
   extraLatencyMs: nonNegative.max(10_000).default(0),
   lossProbability: z.number().min(0).max(0.5).default(0),
+  /** slow-link: a bandwidth cap shared by the server's user links (0 = no cap). */
+  bandwidthMbps: nonNegative.max(100_000).default(0),
+  /**
+   * partition: the two groups cut apart (`source`, `broker`, `servers`, `server:N`, `users`,
+   * `users:R` for the users of region R, `region:R` for everything in region R). Without them a
+   * partition cuts the broker from server `target`.
+   */
+  from: z.string().regex(GROUP_PATTERN, GROUP_MESSAGE).optional(),
+  to: z.string().regex(GROUP_PATTERN, GROUP_MESSAGE).optional(),
+  /** partition: cut only what goes from `from` to `to`; the other direction still flows. */
+  oneWay: z.boolean().default(false),
 });
 
 /** Hop 2 and the server fleet: brokers, load balancing, connection lifecycle, delivery, faults. */
@@ -272,6 +288,20 @@ export const clusterTopologySchema = z.strictObject({
     acks: z.enum(['0', '1', 'all']),
     commitIntervalMs: positive.max(600_000),
     retentionS: positive.max(30 * 86_400),
+    /**
+     * Kafka consumers: every server its own group (each reads every partition), or one group of
+     * all servers that splits the partitions (each record read once, relayed to the other servers).
+     */
+    consumers: z.enum(['broadcast', 'group']).default('broadcast'),
+    /** Group: a member that stops heartbeating is removed after this; its partitions move. */
+    sessionTimeoutS: positive.max(600).default(10),
+    /** Group: how long a rebalance stops consumption (eager protocol: every partition revoked). */
+    rebalanceMs: nonNegative.max(600_000).default(3_000),
+    /**
+     * Idempotent producer: the broker drops a retried record it already has (same producer id and
+     * sequence). Off, a retry after a lost acknowledgement writes the record twice.
+     */
+    idempotentProducer: z.enum(['on', 'off']).default('on'),
   }),
   loadBalancer: z.strictObject({
     strategy: z.enum(['round-robin', 'least-connections', 'ip-hash', 'cookie', 'consistent-hash']),
@@ -322,6 +352,16 @@ export const clusterTopologySchema = z.strictObject({
     recoveryWindowS: nonNegative.max(86_400),
     /** Deliveries older than this when they arrive count as stale. */
     staleAfterS: positive.max(86_400),
+    /**
+     * Users who are away (the app closed) get what they missed on return by the resume rules, or
+     * from a per-user mailbox that keeps the newest `mailboxLimit` updates for `mailboxTtlS`.
+     */
+    offline: z.enum(['resume', 'mailbox']).default('resume'),
+    mailboxLimit: z.number().int().min(1).max(1_000_000).default(100),
+    mailboxTtlS: positive.max(90 * 86_400).default(30 * 86_400),
+    /** Share of users who go away once during the run, and their mean time away. */
+    awayShare: z.number().min(0).max(1).default(0),
+    awayMeanS: positive.max(86_400).default(120),
   }),
   faults: z.array(faultSchema).max(1_000),
 });

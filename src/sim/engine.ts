@@ -6,7 +6,7 @@ import { TraceRing } from './trace.ts';
 import type { RunResult, Snapshot, TraceRecord, UpdateRecord } from './types.ts';
 
 /** Event kinds sit in the low bits of an event's first word; the rest is the kind's argument. */
-export const KIND_BITS = 4;
+export const KIND_BITS = 5;
 const KIND_MASK = (1 << KIND_BITS) - 1;
 
 /** Packs a kind and its argument (a channel, a server, a user) into an event's first word. */

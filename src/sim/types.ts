@@ -173,6 +173,26 @@ export interface FaultRecord {
   target: number;
   hit: number;
   recoveredAtS: number | null;
+  /** False when the fault changed nothing (a crash of a server already down): no recovery follows. */
+  applied: boolean;
+}
+
+/** A cluster run's parts right now: what is up, down, cut off or slowed. */
+export interface ClusterState {
+  /** Every server the views show (room for scale-outs is `absent` until it joins). */
+  servers: ('up' | 'down' | 'draining' | 'shut-down' | 'absent')[];
+  /** Per server: cut off from the broker (a partition, or Redis dropped it as a slow subscriber). */
+  brokerCut: boolean[];
+  /** Per server: a slow-link fault on its user links is in force. */
+  slowLink: boolean[];
+  brokerUp: boolean;
+  lbUp: boolean;
+  /** Partitions in force. */
+  partitions: number;
+  /** Servers a scale-out can still add. */
+  scaleOutRoom: number;
+  /** Kafka consumer group: a rebalance has stopped consumption. */
+  rebalancing: boolean;
 }
 
 /** What a cluster run (brokers, load balancing, faults, recovery) measures. */
@@ -182,8 +202,10 @@ export interface ClusterStats {
   guarantee: string;
   /** Owed deliveries that will never arrive (dropped at the broker or skipped in a gap). */
   lost: number;
-  /** Messages a broker refused or lost (published into an outage). */
+  /** Messages a broker refused or lost (published into an outage, or cut off from it). */
   lostAtBroker: number;
+  /** The deliveries those messages owed (part of `lost`). */
+  deliveriesLostAtBroker: number;
   /** Deliveries replayed after a reconnect or a gap fetch. */
   recovered: number;
   /** Updates a client skipped by reloading the state (window exceeded or epoch changed). */
@@ -219,8 +241,17 @@ export interface ClusterStats {
   sourceRequestsPerSec: number;
   /** Clients without a connection right now. */
   disconnected: number;
+  /** Users away right now (the app closed; they are not counted as disconnected). */
+  away: number;
+  /** Kafka: retried records the idempotent producer's broker dropped, and second copies written. */
+  dedupedAtBroker: number;
+  logCopies: number;
+  /** Kafka consumer group: rebalances, and each partition's owner now (-1: none; [] for broadcast). */
+  rebalances: number;
+  partitionOwners: number[];
   /** How often each recovery path ran (coverage marks). */
   recoveryPaths: Record<string, number>;
+  state: ClusterState;
 }
 
 /** What the worker streams to the page while a run goes on. */

@@ -9,8 +9,9 @@ import { checkSequences } from '../../src/sim/checkers/sequence.ts';
 import { runCluster } from '../support/cluster.ts';
 
 const RUNS = 1_000;
-/** Faults happen in the first 60 s and heal within 20 s; clients detect a dead server within the
- * 60 s heartbeat timeout and back off at most 30 s, so by 200 s every client must be back. */
+/** Faults happen in the first 60 s and heal within 40 s; clients detect a dead server within the
+ * 60 s heartbeat timeout and back off at most 30 s, so by 200 s every client must be back. Users
+ * who go away leave between 20 and 80 s for 10 s on average; those still away are not counted. */
 const DURATION_S = 200;
 
 const fault = fc.oneof(
@@ -49,12 +50,30 @@ const fault = fc.oneof(
     forS: fc.integer({ min: 1, max: 20 }),
     extraLatencyMs: fc.constantFrom(0, 200),
     lossProbability: fc.constantFrom(0, 0.2),
+    bandwidthMbps: fc.constantFrom(0, 0.05),
   }),
   fc.record({
     kind: fc.constant('partition'),
     atS: fc.integer({ min: 3, max: 60 }),
     target: fc.integer({ min: 0, max: 2 }),
     forS: fc.integer({ min: 1, max: 20 }),
+  }),
+  // Between any two groups, both ways or one way, long enough for heartbeats to time out.
+  fc.record({
+    kind: fc.constant('partition'),
+    atS: fc.integer({ min: 3, max: 60 }),
+    forS: fc.integer({ min: 1, max: 40 }),
+    from: fc.constantFrom(
+      'source',
+      'broker',
+      'servers',
+      'server:0',
+      'server:2',
+      'users',
+      'users:0',
+    ),
+    to: fc.constantFrom('source', 'broker', 'servers', 'server:1', 'users', 'region:0'),
+    oneWay: fc.boolean(),
   }),
 );
 
@@ -71,6 +90,10 @@ const settings = fc.record({
     'cookie',
     'consistent-hash',
   ),
+  consumers: fc.constantFrom('broadcast', 'group'),
+  idempotentProducer: fc.constantFrom('on', 'off'),
+  offline: fc.constantFrom('resume', 'mailbox'),
+  awayShare: fc.constantFrom(0, 0.2),
 });
 
 describe('random fault schedules', () => {
@@ -89,7 +112,16 @@ describe('random fault schedules', () => {
               .map((f) => 'target' in f && f.target),
           );
           fc.pre(shutdowns.size < 3);
-          const o = { ...set, users: 40, servers: 3, channels: 4, rate: 2, duration: DURATION_S };
+          const o = {
+            ...set,
+            users: 40,
+            servers: 3,
+            channels: 4,
+            rate: 2,
+            duration: DURATION_S,
+            awayMeanS: 10,
+            mailboxLimit: 1_000,
+          };
           const {
             result: r,
             deliveries,
@@ -101,7 +133,7 @@ describe('random fault schedules', () => {
           // One invariant per checker (src/sim/checkers/), each returning its violations.
           const violations = [
             ...checkConservation(r),
-            ...checkExactlyOnce(r),
+            ...checkExactlyOnce(r, deliveries),
             ...checkDurability(r, set.history, set.recoveryWindowS),
             ...checkConvergence(c.disconnected, convergence.maxBehind, 10),
           ];

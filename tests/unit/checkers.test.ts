@@ -28,8 +28,29 @@ describe('checkers', () => {
   });
 
   it('exactly once: flags an applied duplicate, only under exactly-once', () => {
-    expect(checkExactlyOnce(result({ duplicated: 1 }))).toHaveLength(1);
-    expect(checkExactlyOnce(result({ duplicated: 1 }, { guarantee: 'at-least-once' }))).toEqual([]);
+    expect(checkExactlyOnce(result({ duplicated: 1 }), [])).toHaveLength(1);
+    expect(checkExactlyOnce(result({ duplicated: 1 }, { guarantee: 'at-least-once' }), [])).toEqual(
+      [],
+    );
+  });
+
+  it('exactly once: flags a second copy applied (same producer id and sequence, new offset)', () => {
+    const d = (message: number, seq: number, producerSeq: number, applied: boolean) => ({
+      message,
+      client: 3,
+      channel: 0,
+      seq,
+      createdUs: 0,
+      arrivalUs: seq,
+      recovered: false,
+      producer: 0,
+      producerSeq,
+      applied,
+    });
+    const copyDropped = [d(1, 0, 7, true), d(9, 1, 7, false), d(2, 2, 8, true)];
+    const copyApplied = [d(1, 0, 7, true), d(9, 1, 7, true), d(2, 2, 8, true)];
+    expect(checkExactlyOnce(result({}), copyDropped)).toEqual([]);
+    expect(checkExactlyOnce(result({}), copyApplied)).toHaveLength(1);
   });
 
   it('durability: flags loss or resync with a durable log and history, not with Redis', () => {

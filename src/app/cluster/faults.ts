@@ -1,6 +1,6 @@
 // What a cluster run's faults mean for the views: which parts are down now, what a click injects, and how each fault reads.
 import type { Fault } from '../../scenario/schema.ts';
-import type { FaultRecord } from '../../sim/types.ts';
+import type { ClusterState, FaultRecord } from '../../sim/types.ts';
 import { formatCount } from '../format.ts';
 
 /** A server as the topology shows it: serving, crashed, draining, gone after a drain, or not joined yet. */
@@ -14,11 +14,6 @@ export interface ClusterCondition {
   lbDown: boolean;
   /** Faults that fired but changed nothing (a crash of a server that was already down). */
   noEffect: Set<number>;
-  /**
-   * Open crashes another fault's recovery ended: the model restarts a crashed server when any
-   * crash of it recovers, including one that did nothing because the server was already down.
-   */
-  endedAtS: Map<number, number>;
 }
 
 /** A fault as the views need it: the schedule entry (its planned duration) and what it did so far. */
@@ -63,12 +58,23 @@ export function faultEntries(
       target: f.target,
       hit: 0,
       recoveredAtS: null,
+      applied: false,
     };
+    // A partition between named groups is not about one server's broker link.
+    const groups = (r.kind === 'partition' || r.kind === 'partition-heal') && f?.to !== undefined;
+    const brokerLink = groups && (f.from ?? 'broker') === 'broker' && /^server:\d+$/.test(f.to!);
     out.push({
       ...r,
       index: i,
       forS: f?.forS ?? 0,
-      server: TARGETED.has(r.kind) ? r.target : null,
+      server:
+        groups && !brokerLink
+          ? null
+          : brokerLink
+            ? Number(f.to!.slice(7))
+            : TARGETED.has(r.kind)
+              ? r.target
+              : null,
     });
     if (r.kind === 'scale-out') scaleOuts.push(out[out.length - 1]);
   }
@@ -79,9 +85,11 @@ export function faultEntries(
 }
 
 /**
- * Replays the fired faults up to `nowS` to tell which parts are down. It mirrors the model's rules:
- * a crash of a server that is not serving does nothing, a drained server never comes back, and a
- * fault is over when the run recorded its recovery.
+ * Replays the fired faults up to `nowS` to tell which parts are down (between snapshots, a fault
+ * just injected shows at once). It follows the model's rules: a fault that changes nothing (a crash
+ * of a server that is not serving) has nothing to recover, only the crash that took a server down
+ * brings it back, a drained server never comes back, and a fault is over when the run recorded
+ * its recovery.
  */
 export function clusterCondition(
   entries: readonly FaultEntry[],
@@ -108,7 +116,6 @@ export function clusterCondition(
   steps.sort((a, b) => a.atS - b.atS || Number(a.end) - Number(b.end) || a.e.index - b.e.index);
   const effective = new Set<number>();
   const noEffect = new Set<number>();
-  const endedAtS = new Map<number, number>();
   /** The crash that took each server down. */
   const downBy = new Map<number, FaultEntry>();
   for (const { end, e } of steps) {
@@ -122,13 +129,7 @@ export function clusterCondition(
           effective.add(e.index);
           downBy.set(s, e);
         } else if (!end) noEffect.add(e.index);
-        else if (servers[s] === 'down') {
-          // Any crash's recovery restarts the server (the model's rule), whichever took it down.
-          servers[s] = 'up';
-          const by = downBy.get(s);
-          if (by && by.index !== e.index && by.recoveredAtS === null)
-            endedAtS.set(by.index, e.recoveredAtS ?? e.atS);
-        }
+        else if (servers[s] === 'down' && downBy.get(s)?.index === e.index) servers[s] = 'up';
         break;
       case 'graceful-shutdown':
         if (inRange && !end && servers[s] === 'up')
@@ -148,7 +149,28 @@ export function clusterCondition(
         break;
     }
   }
-  return { servers, partitioned, brokerDown, lbDown, noEffect, endedAtS };
+  return { servers, partitioned, brokerDown, lbDown, noEffect };
+}
+
+/**
+ * The condition as the model reports it (the snapshot's `state`): used whenever the snapshot is
+ * at least as new as the last click, so the views show what the run really has.
+ */
+export function conditionFromState(
+  state: ClusterState,
+  entries: readonly FaultEntry[],
+  nowS: number,
+): ClusterCondition {
+  const noEffect = new Set<number>();
+  for (const e of entries)
+    if (e.atS <= nowS && e.applied === false && !HEAL_KINDS.has(e.kind)) noEffect.add(e.index);
+  return {
+    servers: [...state.servers],
+    partitioned: [...state.brokerCut],
+    brokerDown: !state.brokerUp,
+    lbDown: !state.lbUp,
+    noEffect,
+  };
 }
 
 /** A fault for the worker: kind and its fields (the worker fills in the time: now). */

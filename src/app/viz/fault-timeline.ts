@@ -59,8 +59,6 @@ export function timelineGeometry(
     drainS: number;
     /** Faults that fired but changed nothing (drawn as a mark without a bar). */
     noEffect?: ReadonlySet<number>;
-    /** Open faults another fault's recovery ended, and when. */
-    endedAtS?: ReadonlyMap<number, number>;
   },
 ): TimelineGeometry {
   const { width, nowS, durationS } = options;
@@ -82,10 +80,8 @@ export function timelineGeometry(
     if (lasting) {
       const plannedS =
         e.kind === 'graceful-shutdown' ? options.drainS : e.forS > 0 ? e.forS : Infinity;
-      const ended = options.endedAtS?.get(e.index);
       if (options.noEffect?.has(e.index)) barEnd = null;
       else if (e.recoveredAtS !== null) barEnd = e.recoveredAtS;
-      else if (ended !== undefined) barEnd = ended;
       else if (pending) barEnd = Number.isFinite(plannedS) ? e.atS + plannedS : null;
       else if (e.kind === 'graceful-shutdown') barEnd = Math.min(nowS, e.atS + plannedS);
       else {

@@ -1,4 +1,5 @@
-// Checker: a durable log (Kafka, a polled database) with history inside the window loses nothing.
+// Checker: a durable log (Kafka, a polled database) with history inside the window loses nothing it
+// accepted (what a producer could not hand over — the broker down or cut off — is not its loss).
 import type { RunResult } from '../types.ts';
 
 /**
@@ -10,7 +11,8 @@ export function checkDurability(r: RunResult, history: string, recoveryWindowS: 
   if (!c || c.broker === 'redis' || history !== 'broker' || recoveryWindowS < r.simulatedSeconds)
     return [];
   const out: string[] = [];
-  if (c.lost > 0) out.push(`${c.lost} deliveries lost with a durable log and history`);
+  const lost = c.lost - (c.deliveriesLostAtBroker ?? 0);
+  if (lost > 0) out.push(`${lost} deliveries lost with a durable log and history`);
   if (c.resynced > 0) out.push(`${c.resynced} updates resynced with a durable log and history`);
   return out;
 }

@@ -11,6 +11,11 @@ export interface DeliveryRecord {
   arrivalUs: number;
   /** Delivered by a replay after a reconnect (SSE Last-Event-ID, a long-poll cursor). */
   recovered: boolean;
+  /** Producer id and the producer's sequence number (cluster runs; a retried record keeps them). */
+  producer?: number;
+  producerSeq?: number;
+  /** Whether the client applied it (false: recognised as a second copy and dropped). */
+  applied?: boolean;
 }
 
 export interface SequenceReport {

@@ -12,6 +12,7 @@ import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
 import type { Simulation } from '../../simulation.ts';
 import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../../trace.ts';
 import type {
+  ClusterState,
   ClusterStats,
   FaultRecord,
   FlowCounts,
@@ -40,11 +41,17 @@ const EV_COMMIT = 12; // arg: server — Kafka consumer offset commit
 const EV_FLUSH = 13; // arg: partition — Kafka producer batch flush (linger)
 const EV_SAMPLE = 14;
 const EV_DRAIN_END = 15; // arg: server — graceful shutdown force-closes what is left
+const EV_TIMEOUT = 16; // arg: user; word1: connection id — the server times out a cut connection
+const EV_AWAY = 17; // arg: user — the user closes the app
+const EV_RETURN = 18; // arg: user — and comes back
+const EV_GROUP = 19; // arg 0: session check of server word1; arg 1: rebalance of generation word1 ends
 
 /** Redis drops a slow subscriber; the server resubscribes after this. */
 const RESUBSCRIBE_US = 1_000_000;
 /** A Kafka producer retries a failed batch after this. */
 const PRODUCER_RETRY_US = 100_000;
+/** A Kafka producer gives up waiting for an acknowledgement after this and resends (request.timeout.ms). */
+const PRODUCER_REQUEST_TIMEOUT_US = 30_000_000;
 /** A connection attempt to a dead server fails after this (connect timeout). */
 const CONNECT_TIMEOUT_US = 3_000_000;
 /** Users join over at least this window at the start (longer when accepts are the bottleneck). */
@@ -65,7 +72,37 @@ export type RecoveryPath =
   | 'producerRetry'
   | 'healthEviction'
   | 'connectRetry'
-  | 'gracefulDrain';
+  | 'gracefulDrain'
+  | 'groupRebalance'
+  | 'groupReplay'
+  | 'partitionTimeout'
+  | 'mailboxDelivery';
+
+/** A group of nodes a partition cuts apart (see GROUP_PATTERN in the schema). */
+interface Group {
+  kind: 'source' | 'broker' | 'servers' | 'server' | 'users' | 'users-of' | 'region';
+  n: number;
+}
+
+/** An active partition: what cannot reach what, until its fault recovers. */
+interface Cut {
+  from: Group;
+  to: Group;
+  oneWay: boolean;
+  fault: number;
+}
+
+const NODE_TYPE_SOURCE = 0;
+const NODE_TYPE_BROKER = 1;
+const NODE_TYPE_SERVER = 2;
+const NODE_TYPE_USER = 3;
+
+function parseGroup(text: string): Group {
+  const [name, num] = text.split(':');
+  const n = num === undefined ? 0 : Number(num);
+  if (name === 'users' && num !== undefined) return { kind: 'users-of', n };
+  return { kind: name as Group['kind'], n };
+}
 
 const NODE_SOURCE = 0;
 const NODE_BROKER = 1;
@@ -109,6 +146,11 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly linkExtraUs: Float64Array;
   private readonly linkLoss: Float64Array;
   private readonly linkUntilUs: Float64Array;
+  /** slow-link bandwidth caps: a FIFO shared by a server's user links (bits per µs; 0 = none). */
+  private readonly linkBitsPerUs: Float64Array;
+  private readonly linkFreeUs: Float64Array;
+  /** Partitions in force. */
+  private cuts: Cut[] = [];
 
   // Users.
   private readonly users: number;
@@ -129,9 +171,22 @@ export class ClusterSimulation extends EventModel implements Simulation {
   /** A resume that waits for the broker holding the history to come back. */
   private readonly resumePending: Uint8Array;
   private readonly firstAttemptDue: Uint8Array;
+  /** Connection attempts carry a token; going away voids the attempts already scheduled. */
+  private readonly attemptToken: Int32Array;
+  /** An accepted attempt waiting for its handshake to finish. */
+  private readonly connecting: Uint8Array;
   private readonly memberHead: Int32Array;
   private readonly memberNext: Int32Array;
   private readonly memberPrev: Int32Array;
+  /** Highest producer sequence number each user applied (exactly-once by producer id + seq). */
+  private readonly lastProducerSeq: Int32Array;
+  /** Away users: gone (app closed), counted as disconnected while away, back from a mailbox. */
+  private readonly away: Uint8Array;
+  private readonly awayCounted: Uint8Array;
+  private readonly returning: Uint8Array;
+  private awayNow = 0;
+  /** Away users counted in `disconnectedNow` (they are not trying to reconnect). */
+  private awayDisconnected = 0;
 
   // Broker and messages.
   private brokerUp = true;
@@ -145,6 +200,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly partitions: number;
   private readonly partLog: number[][];
   private readonly batch: number[][];
+  /** Records written whose acknowledgement never came: resent after the request timeout. */
+  private readonly unacked: number[][];
   private readonly flushScheduled: Uint8Array;
   private readonly consumed: Int32Array;
   private readonly committed: Int32Array;
@@ -152,6 +209,21 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly replayFrom: Int32Array;
   private readonly dbLog: number[] = [];
   private readonly dbCursor: Int32Array;
+  /** Per message: its producer's sequence number, and whether it is a second copy in the log. */
+  private producerSeq = new Int32Array(1024);
+  private copy = new Uint8Array(1024);
+  private readonly nextProducerSeq: Int32Array;
+  private readonly channelCopies: Int32Array;
+  private dedupedAtBroker = 0;
+  private logCopies = 0;
+  // Kafka consumer group (consumers = group): members, owners, offsets, rebalances.
+  private readonly member: Uint8Array;
+  private readonly owner: Int32Array;
+  private readonly groupConsumed: Int32Array;
+  private readonly groupCommitted: Int32Array;
+  private rebalancing = false;
+  private generation = 0;
+  private rebalances = 0;
   // In-flight frames to clients (a slab: event word1 points into it).
   private slabUser = new Int32Array(1024);
   private slabMsg = new Int32Array(1024);
@@ -176,6 +248,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private stale = 0;
   private suppressed = 0;
   private lostAtBroker = 0;
+  private deliveriesLostAtBroker = 0;
   private subscriberDisconnects = 0;
   private missedWhileUnsubscribed = 0;
   private sourceRequests = 0;
@@ -203,6 +276,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
     healthEviction: 0,
     connectRetry: 0,
     gracefulDrain: 0,
+    groupRebalance: 0,
+    groupReplay: 0,
+    partitionTimeout: 0,
+    mailboxDelivery: 0,
   };
   private readonly connectionRows: number[][] = [];
   private hop2Bytes = 0;
@@ -250,6 +327,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.linkExtraUs = new Float64Array(S);
     this.linkLoss = new Float64Array(S);
     this.linkUntilUs = new Float64Array(S);
+    this.linkBitsPerUs = new Float64Array(S);
+    this.linkFreeUs = new Float64Array(S);
     this.balancer = new Balancer(
       t.loadBalancer.strategy,
       t.loadBalancer.virtualNodes,
@@ -284,9 +363,15 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.lastFrameUs = new Float64Array(U);
     this.resumePending = new Uint8Array(U);
     this.firstAttemptDue = new Uint8Array(U);
+    this.attemptToken = new Int32Array(U);
+    this.connecting = new Uint8Array(U);
     this.memberHead = new Int32Array(S * t.channels).fill(-1);
     this.memberNext = new Int32Array(U).fill(-1);
     this.memberPrev = new Int32Array(U).fill(-1);
+    this.lastProducerSeq = new Int32Array(U).fill(-1);
+    this.away = new Uint8Array(U);
+    this.awayCounted = new Uint8Array(U);
+    this.returning = new Uint8Array(U);
 
     this.latestSeq = new Int32Array(t.channels);
     this.startedUsers = new Int32Array(t.channels);
@@ -295,11 +380,20 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.partitions = t.broker.partitions;
     this.partLog = Array.from({ length: this.partitions }, () => []);
     this.batch = Array.from({ length: this.partitions }, () => []);
+    this.unacked = Array.from({ length: this.partitions }, () => []);
     this.flushScheduled = new Uint8Array(this.partitions);
     this.consumed = new Int32Array(S * this.partitions);
     this.committed = new Int32Array(S * this.partitions);
     this.replayFrom = new Int32Array(S * this.partitions);
     this.dbCursor = new Int32Array(S);
+    this.nextProducerSeq = new Int32Array(t.sources);
+    this.channelCopies = new Int32Array(t.channels);
+    this.member = new Uint8Array(S);
+    this.member.fill(1, 0, t.servers);
+    this.owner = new Int32Array(this.partitions).fill(-1);
+    this.groupConsumed = new Int32Array(this.partitions);
+    this.groupCommitted = new Int32Array(this.partitions);
+    if (this.grouped) this.assignPartitions();
 
     this.nodeIdList = ['source', 'broker'];
     for (let s = 0; s < S; s++) this.nodeIdList.push(`server-${s}`);
@@ -320,6 +414,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       target: f.target,
       hit: 0,
       recoveredAtS: null,
+      applied: false,
     }));
     this.start();
   }
@@ -336,6 +431,19 @@ export class ClusterSimulation extends EventModel implements Simulation {
     );
     for (let u = 0; u < this.users; u++)
       q.push(Math.round(startRng.float() * spreadUs), (u << KIND_BITS) | EV_ATTEMPT, 0);
+    const d = this.t.delivery;
+    if (d.awayShare > 0) {
+      // Who goes away, when (in the middle of the run) and for how long (exponential).
+      const awayRng = this.rng.fork('away');
+      for (let u = 0; u < this.users; u++) {
+        if (awayRng.float() >= d.awayShare) continue;
+        const at = Math.round(this.durationUs * (0.1 + 0.3 * awayRng.float()));
+        const back = Math.round(at - d.awayMeanS * 1e6 * Math.log(1 - awayRng.float()));
+        q.push(at, (u << KIND_BITS) | EV_AWAY, 0);
+        if (back <= this.durationUs)
+          q.push(Math.max(at + 1, back), (u << KIND_BITS) | EV_RETURN, 0);
+      }
+    }
     const meanGapUs = 1e6 / this.sc.workload.ratePerChannelPerSec;
     for (let c = 0; c < this.channels; c++) this.schedulePublish(c, 0, meanGapUs);
     this.schedule.forEach((f, i) => this.pending.push([Math.round(f.atS * 1e6), i]));
@@ -401,7 +509,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       case EV_ACK:
         return this.onAck(w1);
       case EV_ATTEMPT:
-        return this.onAttempt(now, arg);
+        return this.onAttempt(now, arg, w1);
       case EV_CONNECTED:
         return this.onConnected(now, arg, w1);
       case EV_DETECT:
@@ -415,11 +523,19 @@ export class ClusterSimulation extends EventModel implements Simulation {
       case EV_COMMIT:
         return this.onCommit(now, arg);
       case EV_FLUSH:
-        return this.onFlush(now, arg);
+        return w1 === 1 ? this.onResend(now, arg) : this.onFlush(now, arg);
       case EV_SAMPLE:
         return this.onSample(now);
       case EV_DRAIN_END:
         return this.onDrainEnd(now, arg);
+      case EV_TIMEOUT:
+        return this.onTimeout(now, arg, w1);
+      case EV_AWAY:
+        return this.onAway(now, arg);
+      case EV_RETURN:
+        return this.onReturn(now, arg);
+      case EV_GROUP:
+        return arg === 0 ? this.onSessionCheck(now, w1) : this.onRebalanceEnd(now, w1);
     }
   }
 
@@ -467,6 +583,107 @@ export class ClusterSimulation extends EventModel implements Simulation {
     return home >= 0 ? home : this.balancer.route(u, ip, this.cookie[u], this.conns);
   }
 
+  // ---- Partitions: which groups cannot reach which.
+
+  private matches(g: Group, type: number, i: number): boolean {
+    const R = this.t.regions;
+    switch (g.kind) {
+      case 'source':
+        return type === NODE_TYPE_SOURCE;
+      case 'broker':
+        return type === NODE_TYPE_BROKER;
+      case 'servers':
+        return type === NODE_TYPE_SERVER;
+      case 'server':
+        return type === NODE_TYPE_SERVER && i === g.n;
+      case 'users':
+        return type === NODE_TYPE_USER;
+      case 'users-of':
+        return type === NODE_TYPE_USER && i % R === g.n;
+      case 'region':
+        // The source and the broker live in region 0.
+        if (type === NODE_TYPE_SOURCE || type === NODE_TYPE_BROKER) return g.n === 0;
+        return i % R === g.n;
+    }
+  }
+
+  /** Whether what node (ta, ia) sends to node (tb, ib) is cut off by a partition in force. */
+  private cut(ta: number, ia: number, tb: number, ib: number): boolean {
+    for (const c of this.cuts) {
+      if (this.matches(c.from, ta, ia) && this.matches(c.to, tb, ib)) return true;
+      if (!c.oneWay && this.matches(c.from, tb, ib) && this.matches(c.to, ta, ia)) return true;
+    }
+    return false;
+  }
+
+  /** A request and its response need both directions (a fetch, a poll, a handshake). */
+  private cutEither(ta: number, ia: number, tb: number, ib: number): boolean {
+    return this.cuts.length > 0 && (this.cut(ta, ia, tb, ib) || this.cut(tb, ib, ta, ia));
+  }
+
+  /** Broker → server s: Redis dropped the slow subscriber, or a partition cuts the stream. */
+  private brokerToServerCut(s: number, now: number): boolean {
+    return (
+      this.brokerLinkDownUntilUs[s] > now ||
+      (this.cuts.length > 0 && this.cut(NODE_TYPE_BROKER, 0, NODE_TYPE_SERVER, s))
+    );
+  }
+
+  /** Broker ↔ server s for a request/response exchange (Kafka fetch, a poll, a heartbeat). */
+  private brokerServerCut(s: number, now: number): boolean {
+    return (
+      this.brokerLinkDownUntilUs[s] > now ||
+      this.cutEither(NODE_TYPE_BROKER, 0, NODE_TYPE_SERVER, s)
+    );
+  }
+
+  private serverUserCut(s: number, u: number): boolean {
+    return this.cuts.length > 0 && this.cut(NODE_TYPE_SERVER, s, NODE_TYPE_USER, u);
+  }
+
+  private userServerCut(u: number, s: number): boolean {
+    return this.cuts.length > 0 && this.cut(NODE_TYPE_USER, u, NODE_TYPE_SERVER, s);
+  }
+
+  /** A partition's identity: a heal closes the open partition with the same groups. */
+  private partitionKey(f: Fault): string {
+    return `${f.from ?? 'broker'}>${f.to ?? `server:${f.target}`}/${f.oneWay ? 1 : 0}`;
+  }
+
+  /**
+   * A partition starts: count the users it cuts off (from their server, or their server from the
+   * broker, or the source from the broker) and let the server time out connections it cut.
+   */
+  private applyCut(now: number): number {
+    let hit = 0;
+    const sourceCut = this.cutEither(NODE_TYPE_SOURCE, 0, NODE_TYPE_BROKER, 0);
+    for (let u = 0; u < this.users; u++) {
+      if (!this.online[u]) continue;
+      const s = this.connServer[u];
+      if (this.cutEither(NODE_TYPE_SERVER, s, NODE_TYPE_USER, u)) {
+        hit++;
+        // Pings or pongs stop arriving: the connection times out on the heartbeat.
+        this.queue.push(
+          Math.round(now + this.silentDetectUs()),
+          (u << KIND_BITS) | EV_TIMEOUT,
+          this.connId[u],
+        );
+      } else if (sourceCut || this.brokerServerCut(s, now)) hit++;
+    }
+    if (this.grouped) this.checkSessions(now);
+    return hit;
+  }
+
+  /** The heartbeat timeout of a connection a partition cut: it ends (if the cut still holds). */
+  private onTimeout(now: number, u: number, conn: number): void {
+    if (conn !== this.connId[u] || !this.online[u]) return;
+    const s = this.connServer[u];
+    if (!this.cutEither(NODE_TYPE_SERVER, s, NODE_TYPE_USER, u)) return;
+    this.paths.partitionTimeout++;
+    // The server closes it; the client's own watchdog fires at about the same time.
+    this.dropConnection(now, u, 0);
+  }
+
   // ---- Hop 2: publish and distribute.
 
   private onPublish(now: number, c: number): void {
@@ -478,6 +695,14 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.hop2Bytes += this.msgs.bytes[id];
     if (this.traced(id))
       this.trace.write(TRACE_PUBLISH, now, now + this.brokerUs(), NODE_SOURCE, NODE_BROKER, id, -1);
+    // A partition between the source and the broker: Redis PUBLISH and the database write fail.
+    if (
+      this.t.broker.kind !== 'kafka' &&
+      this.cuts.length > 0 &&
+      this.cut(NODE_TYPE_SOURCE, 0, NODE_TYPE_BROKER, 0)
+    ) {
+      return this.loseAtBroker(id);
+    }
     switch (this.t.broker.kind) {
       case 'redis':
         this.queue.push(Math.round(now + this.brokerUs()), EV_BROKER_IN, id);
@@ -503,18 +728,36 @@ export class ClusterSimulation extends EventModel implements Simulation {
     }
   }
 
+  /** Deliveries owed for sequence numbers from..to of channel c (second copies owe nothing). */
+  private owedBetween(c: number, from: number, to: number): number {
+    if (to < from) return 0;
+    if (this.channelCopies[c] === 0) return to - from + 1;
+    let n = 0;
+    for (let q = from; q <= to; q++) if (!this.copy[this.channelLog[c][q]]) n++;
+    return n;
+  }
+
+  /** The client moves past seq without applying what lies before it (lost or resynced). */
+  private skipTo(u: number, seq: number): void {
+    if (seq < 0) return;
+    const ps = this.producerSeq[this.channelLog[this.userChannel[u]][seq]];
+    if (ps > this.lastProducerSeq[u]) this.lastProducerSeq[u] = ps;
+  }
+
   /** Gives a message its place in its channel's sequence: from here on it is owed to every user. */
   private assignSeq(id: number): void {
     const c = this.msgs.channel[id];
     this.msgs.seq[id] = this.latestSeq[c]++;
     this.channelLog[c].push(id);
-    this.flow.fanout += this.startedUsers[c];
+    // A second copy of a record is not a new update: nobody is owed it.
+    if (!this.copy[id]) this.flow.fanout += this.startedUsers[c];
   }
 
   /** A message the broker never accepted: owed to everyone, delivered to no one. */
   private loseAtBroker(id: number): void {
     const owed = this.startedUsers[this.msgs.channel[id]];
     this.lostAtBroker++;
+    this.deliveriesLostAtBroker += owed;
     this.flow.fanout += owed;
     this.flow.dropped += owed;
   }
@@ -526,7 +769,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     for (let s = 0; s < this.serverCount; s++) {
       if (!this.alive[s]) continue;
       const at = Math.round(now + this.brokerToServerUs(s));
-      if (this.brokerLinkDownUntilUs[s] > now) {
+      if (this.brokerToServerCut(s, now)) {
         // Dropped by Redis (a slow subscriber, or cut off by a partition): its users miss this.
         for (
           let u = this.memberHead[s * this.channels + this.msgs.channel[id]];
@@ -547,7 +790,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.flushScheduled[p] = 0;
     const ids = this.batch[p];
     if (ids.length === 0) return;
-    if (!this.brokerUp) {
+    if (!this.brokerUp || this.cut(NODE_TYPE_SOURCE, 0, NODE_TYPE_BROKER, 0)) {
       if (this.t.broker.acks === '0') {
         // Fire and forget: the producer never learns the batch was lost.
         for (const id of ids) this.loseAtBroker(id);
@@ -559,20 +802,172 @@ export class ClusterSimulation extends EventModel implements Simulation {
       this.queue.push(now + PRODUCER_RETRY_US, (p << KIND_BITS) | EV_FLUSH, 0);
       return;
     }
-    this.batch[p] = [];
     // Visible to consumers once replicated to the in-sync replicas (the high watermark).
     const replicated = this.t.broker.replicationFactor > 1 ? 2 * this.brokerUs() : this.brokerUs();
     const visible = Math.round(now + replicated);
-    for (const id of ids) {
-      this.assignSeq(id);
-      this.partLog[p].push(id);
+    for (const id of ids) this.append(p, id);
+    this.batch[p] = [];
+    this.awaitAck(now, p, ids);
+    if (this.grouped) this.consumeGroup(p, visible);
+    else for (let s = 0; s < this.serverCount; s++) this.consume(s, p, visible);
+  }
+
+  /** Written, but is the acknowledgement cut off? Then the producer resends after its timeout. */
+  private awaitAck(now: number, p: number, ids: number[]): void {
+    if (this.t.broker.acks === '0' || !this.cut(NODE_TYPE_BROKER, 0, NODE_TYPE_SOURCE, 0)) return;
+    this.paths.producerRetry++;
+    if (this.unacked[p].length === 0)
+      this.queue.push(now + PRODUCER_REQUEST_TIMEOUT_US, (p << KIND_BITS) | EV_FLUSH, 1);
+    for (const id of ids) this.unacked[p].push(id);
+  }
+
+  /** The request timed out without an acknowledgement: the same records go again. */
+  private onResend(now: number, p: number): void {
+    const ids = this.unacked[p];
+    this.unacked[p] = [];
+    if (!this.brokerUp || this.cut(NODE_TYPE_SOURCE, 0, NODE_TYPE_BROKER, 0)) {
+      for (const id of ids) this.unacked[p].push(id);
+      this.queue.push(now + PRODUCER_RETRY_US, (p << KIND_BITS) | EV_FLUSH, 1);
+      return;
     }
-    for (let s = 0; s < this.serverCount; s++) this.consume(s, p, visible);
+    for (const id of ids) this.append(p, id);
+    this.awaitAck(now, p, ids);
+    const replicated = this.t.broker.replicationFactor > 1 ? 2 * this.brokerUs() : this.brokerUs();
+    const visible = Math.round(now + replicated);
+    if (this.grouped) this.consumeGroup(p, visible);
+    else for (let s = 0; s < this.serverCount; s++) this.consume(s, p, visible);
+  }
+
+  /** Appends a record to partition p's log; a retried one is dropped (idempotent) or copied. */
+  private append(p: number, id: number): void {
+    if (this.msgs.seq[id] >= 0) {
+      if (this.t.broker.idempotentProducer === 'on') {
+        // Same producer id and sequence as a record the log has: the broker drops it.
+        this.dedupedAtBroker++;
+        return;
+      }
+      id = this.cloneMessage(id);
+    }
+    this.assignSeq(id);
+    this.partLog[p].push(id);
+  }
+
+  private get grouped(): boolean {
+    return this.t.broker.kind === 'kafka' && this.t.broker.consumers === 'group';
+  }
+
+  // ---- Kafka consumer group: the servers split the partitions.
+
+  /** Round-robin assignment of the partitions over the members, in server order. */
+  private assignPartitions(): void {
+    const members: number[] = [];
+    for (let s = 0; s < this.serverCount; s++) if (this.member[s]) members.push(s);
+    for (let p = 0; p < this.partitions; p++)
+      this.owner[p] = members.length > 0 ? members[p % members.length] : -1;
+  }
+
+  /**
+   * A member joined or left: the eager protocol revokes every partition (members that can still
+   * reach the broker commit what they read), consumption stops for `rebalanceMs`, then the
+   * partitions are assigned afresh and each new owner starts from the committed offset.
+   */
+  private rebalance(now: number): void {
+    this.generation++;
+    this.rebalances++;
+    this.paths.groupRebalance++;
+    for (let p = 0; p < this.partitions; p++) {
+      const o = this.owner[p];
+      if (o >= 0 && this.alive[o] && this.member[o] && !this.brokerServerCut(o, now))
+        this.groupCommitted[p] = this.groupConsumed[p];
+      this.owner[p] = -1;
+    }
+    this.rebalancing = true;
+    this.queue.push(
+      Math.round(now + this.t.broker.rebalanceMs * 1000),
+      (1 << KIND_BITS) | EV_GROUP,
+      this.generation,
+    );
+  }
+
+  private onRebalanceEnd(now: number, generation: number): void {
+    if (generation !== this.generation) return;
+    this.rebalancing = false;
+    this.assignPartitions();
+    for (let p = 0; p < this.partitions; p++) {
+      // What the last owner read but did not commit is read again (and relayed again).
+      if (this.groupConsumed[p] > this.groupCommitted[p]) this.paths.groupReplay++;
+      this.groupConsumed[p] = this.groupCommitted[p];
+      this.consumeGroup(p, now);
+    }
+  }
+
+  private groupJoin(now: number, s: number): void {
+    // A server on its way out (draining) does not join again.
+    if (!this.grouped || this.draining[s]) return;
+    this.member[s] = 1;
+    this.rebalance(now);
+  }
+
+  private groupLeave(now: number, s: number): void {
+    if (!this.grouped || !this.member[s]) return;
+    // A clean leave commits what it read; a member dropped for silence cannot.
+    if (this.alive[s] && !this.brokerServerCut(s, now))
+      for (let p = 0; p < this.partitions; p++)
+        if (this.owner[p] === s) this.groupCommitted[p] = this.groupConsumed[p];
+    this.member[s] = 0;
+    this.rebalance(now);
+  }
+
+  /** The coordinator drops members whose heartbeats stop for the session timeout. */
+  private checkSessions(now: number): void {
+    const at = Math.round(now + this.t.broker.sessionTimeoutS * 1e6);
+    for (let s = 0; s < this.serverCount; s++)
+      if (this.member[s] && (!this.alive[s] || this.brokerServerCut(s, now)))
+        this.queue.push(at, EV_GROUP, s);
+  }
+
+  private onSessionCheck(now: number, s: number): void {
+    if (this.member[s] && (!this.alive[s] || this.brokerServerCut(s, now))) this.groupLeave(now, s);
+  }
+
+  /** The owner of partition p reads it to the end and relays each record to the other servers. */
+  private consumeGroup(p: number, fromUs: number): void {
+    const o = this.owner[p];
+    if (o < 0 || this.rebalancing || !this.alive[o] || !this.brokerUp) return;
+    if (this.brokerServerCut(o, fromUs)) return;
+    const log = this.partLog[p];
+    const retentionUs = this.t.broker.retentionS * 1e6;
+    const at = Math.round(fromUs + this.brokerToServerUs(o));
+    const R = this.t.regions;
+    for (let off = this.groupConsumed[p]; off < log.length; off++) {
+      const id = log[off];
+      if (this.msgs.createdUs[id] < fromUs - retentionUs) continue;
+      for (let s = 0; s < this.serverCount; s++) {
+        if (!this.alive[s]) continue;
+        const relayUs =
+          s === o
+            ? 0
+            : this.t.broker.latencyMs * 1000 + (s % R !== o % R ? this.t.interRegionMs * 1000 : 0);
+        const t = Math.round(at + relayUs);
+        this.queue.push(t, (s << KIND_BITS) | EV_SERVER_IN, id);
+        if (this.traced(id))
+          this.trace.write(
+            TRACE_HOP2,
+            s === o ? fromUs : at,
+            t,
+            s === o ? NODE_BROKER : 2 + o,
+            2 + s,
+            id,
+            -1,
+          );
+      }
+    }
+    this.groupConsumed[p] = log.length;
   }
 
   /** A Kafka consumer (one per server, its own group) reads partition p up to its end. */
   private consume(s: number, p: number, fromUs: number): void {
-    if (!this.alive[s] || !this.brokerUp || this.brokerLinkDownUntilUs[s] > fromUs) return;
+    if (!this.alive[s] || !this.brokerUp || this.brokerServerCut(s, fromUs)) return;
     const log = this.partLog[p];
     const k = s * this.partitions + p;
     const retentionUs = this.t.broker.retentionS * 1e6;
@@ -588,7 +983,11 @@ export class ClusterSimulation extends EventModel implements Simulation {
   }
 
   private onCommit(now: number, s: number): void {
-    if (this.alive[s])
+    if (this.grouped) {
+      if (this.alive[s] && !this.rebalancing && !this.brokerServerCut(s, now))
+        for (let p = 0; p < this.partitions; p++)
+          if (this.owner[p] === s) this.groupCommitted[p] = this.groupConsumed[p];
+    } else if (this.alive[s])
       for (let p = 0; p < this.partitions; p++)
         this.committed[s * this.partitions + p] = this.consumed[s * this.partitions + p];
     const next = Math.round(now + this.t.broker.commitIntervalMs * 1000);
@@ -599,7 +998,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private onPoll(now: number, s: number): void {
     const next = Math.round(now + this.t.broker.pollIntervalMs * 1000);
     if (next <= this.durationUs) this.queue.push(next, (s << KIND_BITS) | EV_POLL, 0);
-    if (!this.alive[s] || !this.brokerUp || this.brokerLinkDownUntilUs[s] > now) return;
+    if (!this.alive[s] || !this.brokerUp || this.brokerServerCut(s, now)) return;
     this.sourceRequests++;
     const at = Math.round(now + this.brokerUs() + this.brokerToServerUs(s));
     for (let i = this.dbCursor[s]; i < this.dbLog.length; i++) {
@@ -643,7 +1042,17 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.slabConn[slab] = this.connId[u];
     this.slabRecovered[slab] = recovered ? 1 : 0;
     this.slabSentUs[slab] = now;
-    let at = Math.round(sent + this.oneWayUs(u));
+    let leaves = sent;
+    if (this.linkBitsPerUs[s] > 0 && this.linkUntilUs[s] > now) {
+      // A bandwidth cap on the server's user links: frames queue for the shared pipe.
+      // When the cap lifts, what is still queued goes at the link's full speed.
+      leaves = Math.min(
+        this.linkUntilUs[s],
+        Math.max(sent, this.linkFreeUs[s]) + (this.msgs.bytes[id] * 8) / this.linkBitsPerUs[s],
+      );
+      this.linkFreeUs[s] = leaves;
+    }
+    let at = Math.round(leaves + this.oneWayUs(u));
     if (at < this.lastFrameUs[u]) at = this.lastFrameUs[u];
     this.lastFrameUs[u] = at;
     this.hop1Bytes += this.msgs.bytes[id];
@@ -676,6 +1085,11 @@ export class ClusterSimulation extends EventModel implements Simulation {
         );
       return;
     }
+    if (this.serverUserCut(this.connServer[u], u)) {
+      // A partition between the server and the user: the frame never arrives.
+      this.slabFreeAt(slab);
+      return;
+    }
     this.hop1Hist.record(now - this.slabSentUs[slab]);
     this.apply(now, u, id, recovered);
     if (this.t.delivery.guarantee !== 'at-most-once') {
@@ -687,7 +1101,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
 
   private onAck(slab: number): void {
     const u = this.slabUser[slab];
-    if (this.connectionAlive(u, this.slabConn[slab])) {
+    if (
+      this.connectionAlive(u, this.slabConn[slab]) &&
+      !this.userServerCut(u, this.connServer[u])
+    ) {
       const seq = this.msgs.seq[this.slabMsg[slab]];
       if (seq > this.acked[u]) this.acked[u] = seq;
     }
@@ -705,12 +1122,52 @@ export class ClusterSimulation extends EventModel implements Simulation {
       return;
     }
     if (seq > r + 1) this.fillGap(now, u, r + 1, seq - 1);
-    this.accept(now, u, id, recovered);
+    this.applyNext(now, u, id, recovered);
+  }
+
+  /**
+   * The next sequence number: a second copy of a record the client already applied (a producer
+   * retry the broker did not drop) has a new sequence number but the same producer id and
+   * sequence — exactly once recognises it by those, anything else applies it again.
+   */
+  private applyNext(now: number, u: number, id: number, recovered: boolean): void {
+    if (this.producerSeq[id] > this.lastProducerSeq[u]) return this.accept(now, u, id, recovered);
+    const seq = this.msgs.seq[id];
+    this.recv[u] = seq;
+    const applied = this.t.delivery.guarantee !== 'exactly-once';
+    if (applied) this.flow.duplicated++;
+    else this.suppressed++;
+    this.logDelivery(now, u, id, recovered, applied);
+    this.hasher.add(u);
+    this.hasher.add(seq);
+  }
+
+  private logDelivery(
+    now: number,
+    u: number,
+    id: number,
+    recovered: boolean,
+    applied: boolean,
+  ): void {
+    const c = this.msgs.channel[id];
+    this.deliveryLog?.push({
+      message: id,
+      client: u,
+      channel: c,
+      seq: this.msgs.seq[id],
+      createdUs: this.msgs.createdUs[id],
+      arrivalUs: now,
+      recovered,
+      producer: c % this.t.sources,
+      producerSeq: this.producerSeq[id],
+      applied,
+    });
   }
 
   private accept(now: number, u: number, id: number, recovered: boolean): void {
     const seq = this.msgs.seq[id];
     this.recv[u] = seq;
+    this.lastProducerSeq[u] = this.producerSeq[id];
     this.flow.delivered++;
     if (recovered) this.recovered++;
     const age = now - this.msgs.createdUs[id];
@@ -718,15 +1175,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.e2eHist.record(age);
     this.intervalHist.record(age);
     this.series.delivered[this.series.bucket(now)]++;
-    this.deliveryLog?.push({
-      message: id,
-      client: u,
-      channel: this.msgs.channel[id],
-      seq,
-      createdUs: this.msgs.createdUs[id],
-      arrivalUs: now,
-      recovered,
-    });
+    this.logDelivery(now, u, id, recovered, true);
     this.hasher.add(u);
     this.hasher.add(seq);
   }
@@ -749,17 +1198,21 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const c = this.userChannel[u];
     if (this.replayable(now, u, from)) {
       this.paths.gapFetch++;
-      for (let q = from; q <= to; q++) this.accept(now, u, this.channelLog[c][q], true);
+      for (let q = from; q <= to; q++) this.applyNext(now, u, this.channelLog[c][q], true);
       return;
     }
     this.paths.gapLost++;
-    this.flow.dropped += to - from + 1;
+    this.flow.dropped += this.owedBetween(c, from, to);
     this.recv[u] = to;
+    this.skipTo(u, to);
   }
 
   // ---- Connections: attempts, accept queues, detection, resume.
 
-  private onAttempt(now: number, u: number): void {
+  private onAttempt(now: number, u: number, token: number): void {
+    if (token !== this.attemptToken[u] || this.away[u]) return;
+    // Two retry chains can meet (a return from away and a late detection): one connection only.
+    if (this.online[u] || this.connecting[u]) return;
     this.attempts++;
     if (this.firstAttemptDue[u]) {
       this.firstAttemptDue[u] = 0;
@@ -769,6 +1222,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const s = this.route(u);
     if (s < 0) return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
     if (!this.alive[s] || this.draining[s])
+      return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
+    // A partition between the user and the server: the handshake never completes.
+    if (this.cutEither(NODE_TYPE_USER, u, NODE_TYPE_SERVER, s))
       return this.retryLater(now, u, now + CONNECT_TIMEOUT_US);
     if (this.conns[s] >= this.t.server.maxConnections) {
       this.rejectedConnections++;
@@ -785,6 +1241,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.connId[u]++;
     this.connServer[u] = s;
     const ready = Math.round(start + 1e6 / perServer + this.t.network.rttMs * 1000);
+    this.connecting[u] = 1;
     this.queue.push(ready, (u << KIND_BITS) | EV_CONNECTED, this.connId[u]);
   }
 
@@ -800,12 +1257,19 @@ export class ClusterSimulation extends EventModel implements Simulation {
       this.jitterRng,
     );
     const at = Math.round(Math.max(now + 1, failedAtUs) + delay);
-    if (at <= this.durationUs) this.queue.push(at, (u << KIND_BITS) | EV_ATTEMPT, 0);
+    if (at <= this.durationUs)
+      this.queue.push(at, (u << KIND_BITS) | EV_ATTEMPT, this.attemptToken[u]);
   }
 
   private onConnected(now: number, u: number, conn: number): void {
     if (conn !== this.connId[u]) return;
+    this.connecting[u] = 0;
     const s = this.connServer[u];
+    if (this.away[u]) {
+      // The user closed the app while the connection was being set up.
+      this.conns[s] = Math.max(0, this.conns[s] - 1);
+      return;
+    }
     if (!this.alive[s] || this.draining[s]) {
       // The server died or started draining while this connection was being accepted.
       this.conns[s] = Math.max(0, this.conns[s] - 1);
@@ -831,9 +1295,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
         this.serverSeq[k] = latest;
       const start = Math.min(this.serverSeq[k], latest);
       this.startedUsers[c]++;
-      this.flow.fanout += latest - start;
+      this.flow.fanout += this.owedBetween(c, start + 1, latest);
       this.recv[u] = start;
       this.acked[u] = start;
+      this.skipTo(u, start);
     } else {
       this.resume(now, u);
     }
@@ -850,6 +1315,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private resume(now: number, u: number): void {
     const c = this.userChannel[u];
     const latest = this.latestSeq[c] - 1;
+    if (this.returning[u]) {
+      this.returning[u] = 0;
+      if (this.t.delivery.offline === 'mailbox') return this.fromMailbox(now, u);
+    }
     const from =
       this.t.delivery.guarantee === 'at-most-once' ? this.recv[u] + 1 : this.acked[u] + 1;
     if (from > latest) return;
@@ -867,16 +1336,67 @@ export class ClusterSimulation extends EventModel implements Simulation {
     if (missed > 0) {
       // With no history at all, what was missed is simply gone; with history out of reach
       // (window exceeded, epoch changed) the client reloads the current state instead.
+      const owed = this.owedBetween(c, this.recv[u] + 1, latest);
       if (this.t.delivery.history === 'none') {
         this.paths.resumeLost++;
-        this.flow.dropped += missed;
+        this.flow.dropped += owed;
       } else {
         this.paths.resumeResync++;
-        this.resynced += missed;
+        this.resynced += owed;
       }
       this.recv[u] = latest;
+      this.skipTo(u, latest);
     }
     this.acked[u] = latest;
+  }
+
+  /**
+   * Back from being away with an offline mailbox: it kept the newest `mailboxLimit` updates
+   * younger than `mailboxTtlS`; the client gets those, and what the mailbox dropped is lost.
+   */
+  private fromMailbox(now: number, u: number): void {
+    const c = this.userChannel[u];
+    const latest = this.latestSeq[c] - 1;
+    const from = this.recv[u] + 1;
+    if (from > latest) return;
+    const d = this.t.delivery;
+    let keep = Math.max(from, latest - d.mailboxLimit + 1);
+    const log = this.channelLog[c];
+    while (keep <= latest && now - this.msgs.createdUs[log[keep]] > d.mailboxTtlS * 1e6) keep++;
+    if (keep > from) {
+      this.flow.dropped += this.owedBetween(c, from, keep - 1);
+      this.recv[u] = keep - 1;
+      this.skipTo(u, keep - 1);
+    }
+    this.acked[u] = Math.max(this.acked[u], this.recv[u]);
+    this.paths.mailboxDelivery++;
+    for (let q = keep; q <= latest; q++) this.send(now, u, log[q], true);
+  }
+
+  // ---- Users who go away (close the app) and come back.
+
+  private onAway(now: number, u: number): void {
+    if (this.away[u]) return;
+    this.away[u] = 1;
+    this.awayNow++;
+    this.attemptToken[u]++;
+    // Counted as disconnected already (between connections), or about to be.
+    if (this.online[u] || (this.recv[u] !== -2 && this.disconnectedAtUs[u] > 0)) {
+      this.awayCounted[u] = 1;
+      this.awayDisconnected++;
+    }
+    if (this.online[u]) this.dropConnection(now, u, 0);
+  }
+
+  private onReturn(now: number, u: number): void {
+    if (!this.away[u]) return;
+    this.away[u] = 0;
+    this.awayNow--;
+    if (this.awayCounted[u]) this.awayDisconnected--;
+    this.awayCounted[u] = 0;
+    this.returning[u] = this.recv[u] === -2 ? 0 : 1;
+    this.attempt[u] = 0;
+    this.queue.push(now, (u << KIND_BITS) | EV_ATTEMPT, this.attemptToken[u]);
   }
 
   private join(u: number, s: number): void {
@@ -911,7 +1431,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
   }
 
   private onDetect(now: number, u: number, conn: number): void {
-    if (conn !== this.connId[u] || this.online[u]) return;
+    if (conn !== this.connId[u] || this.online[u] || this.away[u]) return;
     this.firstAttemptDue[u] = 1;
     const c = this.t.connection;
     const delay = backoffUs(
@@ -922,7 +1442,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
       this.jitterRng,
     );
     const at = Math.round(now + delay);
-    if (at <= this.durationUs) this.queue.push(at, (u << KIND_BITS) | EV_ATTEMPT, 0);
+    if (at <= this.durationUs)
+      this.queue.push(at, (u << KIND_BITS) | EV_ATTEMPT, this.attemptToken[u]);
   }
 
   /** A silent death is noticed by the missing heartbeat: between timeout − interval and timeout. */
@@ -944,9 +1465,39 @@ export class ClusterSimulation extends EventModel implements Simulation {
     }
   }
 
+  /**
+   * Whether a fault changes anything now: a crash of a server that is down, an outage of a
+   * broker that is down, a partition already in force do nothing (and have nothing to recover).
+   */
+  private applies(now: number, f: Fault): boolean {
+    const s = f.target;
+    switch (f.kind) {
+      case 'server-crash':
+        return s < this.serverCount && this.alive[s] === 1;
+      case 'graceful-shutdown':
+        return s < this.serverCount && this.alive[s] === 1 && this.draining[s] === 0;
+      case 'broker-down':
+        return this.brokerUp;
+      case 'lb-down':
+        return this.lbUp;
+      case 'scale-out':
+        return this.serverCount < this.maxServers;
+      case 'slow-link':
+        return s < this.serverCount && this.linkUntilUs[s] <= now;
+      case 'partition': {
+        const key = this.partitionKey(f);
+        return !this.cuts.some((c) => this.partitionKey(this.schedule[c.fault]) === key);
+      }
+      default:
+        return true;
+    }
+  }
+
   private onFault(now: number, i: number): void {
     const f: Fault = this.schedule[i];
     const rec = this.faults[i];
+    rec.applied = this.applies(now, f);
+    if (!rec.applied) return;
     if (
       f.forS > 0 &&
       f.kind !== 'mass-disconnect' &&
@@ -977,14 +1528,22 @@ export class ClusterSimulation extends EventModel implements Simulation {
         rec.hit = this.scaleOut(now);
         return;
       case 'partition':
-        // Broker and server cannot reach each other: Redis drops the subscriber (its users miss
-        // what is published), a Kafka consumer or a poller stalls and catches up after.
-        this.brokerLinkDownUntilUs[f.target] = f.forS > 0 ? now + f.forS * 1e6 : Infinity;
-        rec.hit = this.conns[f.target];
+        // Without groups: broker and server cannot reach each other. Redis drops the subscriber
+        // (its users miss what is published), a Kafka consumer or a poller stalls and catches
+        // up after. Users cut from their server time out on the heartbeat and reconnect.
+        this.cuts.push({
+          from: parseGroup(f.from ?? 'broker'),
+          to: parseGroup(f.to ?? `server:${f.target}`),
+          oneWay: f.oneWay,
+          fault: i,
+        });
+        rec.hit = this.applyCut(now);
         return;
       case 'slow-link':
         this.linkExtraUs[f.target] = f.extraLatencyMs * 1000;
         this.linkLoss[f.target] = f.lossProbability;
+        this.linkBitsPerUs[f.target] = f.bandwidthMbps;
+        this.linkFreeUs[f.target] = now;
         this.linkUntilUs[f.target] = f.forS > 0 ? now + f.forS * 1e6 : Infinity;
         rec.hit = this.conns[f.target];
         return;
@@ -992,42 +1551,39 @@ export class ClusterSimulation extends EventModel implements Simulation {
       case 'broker-up':
       case 'lb-up':
       case 'partition-heal':
-        rec.hit = this.heal(now, f.kind, f.target);
+        rec.hit = this.heal(now, f);
+        rec.applied = rec.hit > 0;
         return;
     }
   }
 
-  /** Ends an open fault (a click on a failed node); returns 1 if something was down, else 0. */
-  private heal(now: number, kind: Fault['kind'], target: number): number {
-    const down =
-      kind === 'server-restart'
-        ? target < this.serverCount && !this.alive[target] && !this.draining[target]
-        : kind === 'broker-up'
-          ? !this.brokerUp
-          : kind === 'lb-up'
-            ? !this.lbUp
-            : this.brokerLinkDownUntilUs[target] > now;
-    if (!down) return 0;
+  /**
+   * Ends the open fault a heal names (a click on a failed node): the crash that took the server
+   * down, the broker or LB outage, the partition between the same groups. 1 if one was open.
+   */
+  private heal(now: number, h: Fault): number {
     const opened = {
       'server-restart': 'server-crash',
       'broker-up': 'broker-down',
       'lb-up': 'lb-down',
       'partition-heal': 'partition',
-    }[kind as string];
-    for (let i = this.faults.length - 1; i >= 0; i--)
-      if (
-        this.faults[i].kind === opened &&
-        this.faults[i].recoveredAtS === null &&
-        (opened === 'broker-down' || opened === 'lb-down' || this.faults[i].target === target)
-      ) {
-        this.onRecover(now, i);
-        return 1;
-      }
+    }[h.kind as string];
+    for (let i = this.faults.length - 1; i >= 0; i--) {
+      const r = this.faults[i];
+      if (r.kind !== opened || r.recoveredAtS !== null || !r.applied) continue;
+      if (opened === 'server-crash' && r.target !== h.target) continue;
+      if (opened === 'partition' && this.partitionKey(this.schedule[i]) !== this.partitionKey(h))
+        continue;
+      this.onRecover(now, i);
+      return 1;
+    }
     return 0;
   }
 
   private onRecover(now: number, i: number): void {
     const f = this.schedule[i];
+    // Healed already (by a click) or never in force: nothing to end.
+    if (this.faults[i].recoveredAtS !== null || !this.faults[i].applied) return;
     this.faults[i].recoveredAtS = now / 1e6;
     switch (f.kind) {
       case 'server-crash':
@@ -1039,9 +1595,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
             this.resumePending[u] = 0;
             if (this.online[u]) this.resume(now, u);
           }
-        if (this.t.broker.kind === 'kafka')
-          for (let s = 0; s < this.serverCount; s++)
-            for (let p = 0; p < this.partitions; p++) this.consume(s, p, now);
+        this.catchUp(now);
         return;
       case 'lb-down':
         this.lbUp = true;
@@ -1050,16 +1604,40 @@ export class ClusterSimulation extends EventModel implements Simulation {
         this.linkUntilUs[f.target] = now;
         return;
       case 'partition':
-        this.brokerLinkDownUntilUs[f.target] = now;
-        if (this.t.broker.kind === 'kafka')
-          for (let p = 0; p < this.partitions; p++) this.consume(f.target, p, now);
+        this.cuts = this.cuts.filter((c) => c.fault !== i);
+        // Group members the coordinator dropped while they were cut off join again.
+        if (this.grouped)
+          for (let s = 0; s < this.serverCount; s++)
+            if (
+              !this.member[s] &&
+              this.alive[s] &&
+              !this.draining[s] &&
+              !this.brokerServerCut(s, now)
+            )
+              this.groupJoin(now, s);
+        this.catchUp(now);
         return;
     }
+  }
+
+  /** Kafka consumers read what piled up while they could not (broker back, partition healed). */
+  private catchUp(now: number): void {
+    if (this.t.broker.kind !== 'kafka') return;
+    if (this.grouped) for (let p = 0; p < this.partitions; p++) this.consumeGroup(p, now);
+    else
+      for (let s = 0; s < this.serverCount; s++)
+        for (let p = 0; p < this.partitions; p++) this.consume(s, p, now);
   }
 
   private crash(now: number, s: number, loseState: boolean): number {
     if (!this.alive[s]) return 0;
     this.alive[s] = 0;
+    if (this.grouped) {
+      // Its partitions stall until the coordinator notices; what it read but did not commit is
+      // lost with the process (nobody commits it on the next rebalance).
+      for (let p = 0; p < this.partitions; p++) if (this.owner[p] === s) this.owner[p] = -1;
+      this.checkSessions(now);
+    }
     if (loseState) this.serverEpoch[s]++;
     let hit = 0;
     for (let u = 0; u < this.users; u++)
@@ -1082,6 +1660,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
     if (this.alive[s]) return;
     this.alive[s] = 1;
     this.acceptFreeUs[s] = now;
+    // A restarted group consumer joins with a new member id: the group rebalances.
+    if (this.grouped) return this.groupJoin(now, s);
     if (this.t.broker.kind === 'kafka')
       for (let p = 0; p < this.partitions; p++)
         if (this.consumed[s * this.partitions + p] < this.replayFrom[s * this.partitions + p])
@@ -1106,6 +1686,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
     if (!this.alive[s]) return 0;
     this.draining[s] = 1;
     this.paths.gracefulDrain++;
+    // A clean leave: the consumer commits and leaves its group at once.
+    this.groupLeave(now, s);
     this.setHealthy(this.balancer.healthyServers.filter((x) => x !== s));
     let hit = 0;
     const spread = this.rng.fork(`drain/${s}`);
@@ -1126,6 +1708,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       if (this.online[u] && this.connServer[u] === s) this.dropConnection(now, u, 0);
     this.alive[s] = 0;
     this.conns[s] = 0;
+    this.groupLeave(now, s);
   }
 
   private scaleOut(now: number): number {
@@ -1147,6 +1730,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       );
     }
     if (this.t.broker.kind === 'direct') this.queue.push(now + 1, (s << KIND_BITS) | EV_POLL, 0);
+    this.groupJoin(now, s);
     return 1;
   }
 
@@ -1199,9 +1783,18 @@ export class ClusterSimulation extends EventModel implements Simulation {
       share: 1,
       extraLatencyMs: 0,
       lossProbability: 0,
+      bandwidthMbps: 0,
+      oneWay: false,
     };
     this.schedule.push(fault);
-    this.faults.push({ kind: 'scale-out', atS: fault.atS, target: 0, hit: 0, recoveredAtS: null });
+    this.faults.push({
+      kind: 'scale-out',
+      atS: fault.atS,
+      target: 0,
+      hit: 0,
+      recoveredAtS: null,
+      applied: false,
+    });
     this.pending.push([Math.round(this.bootingUntilUs), i]);
     this.pending.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   }
@@ -1219,7 +1812,33 @@ export class ClusterSimulation extends EventModel implements Simulation {
   }
 
   private newMessage(now: number, c: number): number {
-    return this.msgs.add(c, now, Math.max(1, Math.round(this.payloadBytes())));
+    const id = this.msgs.add(c, now, Math.max(1, Math.round(this.payloadBytes())));
+    this.ensureMessageRoom(id);
+    this.producerSeq[id] = this.nextProducerSeq[c % this.t.sources]++;
+    return id;
+  }
+
+  /** A second copy of a record (a retried write): same producer id and sequence, new offset. */
+  private cloneMessage(id: number): number {
+    const m = this.msgs;
+    const c = m.add(m.channel[id], m.createdUs[id], m.bytes[id]);
+    this.ensureMessageRoom(c);
+    this.producerSeq[c] = this.producerSeq[id];
+    this.copy[c] = 1;
+    this.channelCopies[m.channel[id]]++;
+    this.logCopies++;
+    return c;
+  }
+
+  private ensureMessageRoom(id: number): void {
+    if (id < this.producerSeq.length) return;
+    const n = this.producerSeq.length * 2;
+    const ps = new Int32Array(n);
+    ps.set(this.producerSeq);
+    this.producerSeq = ps;
+    const cp = new Uint8Array(n);
+    cp.set(this.copy);
+    this.copy = cp;
   }
 
   private slabAlloc(): number {
@@ -1320,6 +1939,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       guarantee: t.delivery.guarantee,
       lost: this.flow.dropped,
       lostAtBroker: this.lostAtBroker,
+      deliveriesLostAtBroker: this.deliveriesLostAtBroker,
       recovered: this.recovered,
       resynced: this.resynced,
       stale: this.stale,
@@ -1342,8 +1962,46 @@ export class ClusterSimulation extends EventModel implements Simulation {
       subscriberDisconnects: this.subscriberDisconnects,
       missedWhileUnsubscribed: this.missedWhileUnsubscribed,
       sourceRequestsPerSec: this.nowUsValue > 0 ? this.sourceRequests / (this.nowUsValue / 1e6) : 0,
-      disconnected: this.disconnectedNow,
+      disconnected: this.disconnectedNow - this.awayDisconnected,
+      away: this.awayNow,
+      dedupedAtBroker: this.dedupedAtBroker,
+      logCopies: this.logCopies,
+      rebalances: this.rebalances,
+      partitionOwners: this.grouped ? Array.from(this.owner) : [],
       recoveryPaths: { ...this.paths },
+      state: this.state(),
+    };
+  }
+
+  /** What is up and down right now, for the views (they draw it; they do not replay faults). */
+  private state(): ClusterState {
+    const shown = Math.max(this.serverCount, this.maxServers - INJECTED_SCALE_OUTS);
+    const now = this.nowUsValue;
+    const servers: ClusterState['servers'] = [];
+    for (let s = 0; s < shown; s++)
+      servers.push(
+        s >= this.serverCount
+          ? 'absent'
+          : this.draining[s]
+            ? this.alive[s]
+              ? 'draining'
+              : 'shut-down'
+            : this.alive[s]
+              ? 'up'
+              : 'down',
+      );
+    return {
+      servers,
+      brokerCut: Array.from(
+        { length: shown },
+        (_, s) => s < this.serverCount && this.brokerServerCut(s, now),
+      ),
+      slowLink: Array.from({ length: shown }, (_, s) => this.linkUntilUs[s] > now),
+      brokerUp: this.brokerUp,
+      lbUp: this.lbUp,
+      partitions: this.cuts.length,
+      scaleOutRoom: this.maxServers - this.serverCount,
+      rebalancing: this.rebalancing,
     };
   }
 
@@ -1510,6 +2168,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       target: f.target,
       hit: 0,
       recoveredAtS: null,
+      applied: false,
     };
     this.faults.push(rec);
     this.pending.push([Math.round(f.atS * 1e6), i]);
@@ -1533,7 +2192,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
     let behind = 0;
     let maxBehind = 0;
     for (let u = 0; u < this.users; u++) {
-      if (this.recv[u] === -2) continue;
+      // Users who are away are not expected to be up to date.
+      if (this.recv[u] === -2 || this.away[u]) continue;
       const gap = this.latestSeq[this.userChannel[u]] - 1 - this.recv[u];
       if (gap > 0) behind++;
       if (gap > maxBehind) maxBehind = gap;
