@@ -35,6 +35,11 @@ export interface Simulation {
   injectFault?(fault: unknown): FaultRecord;
   /** Cluster scenarios: the fault schedule so far, injected faults included. */
   faultSchedule?(): unknown[];
+  /**
+   * Protocol and cluster runs: per client, the channel sequence number of the first update it was
+   * owed (-1: none). Two-hop users are owed everything from the start.
+   */
+  firstOwedSeq?(): Int32Array;
   /** Frees the WebAssembly histograms. */
   dispose(): void;
 }

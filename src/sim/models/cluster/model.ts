@@ -175,6 +175,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly attemptToken: Int32Array;
   /** An accepted attempt waiting for its handshake to finish. */
   private readonly connecting: Uint8Array;
+  /** The channel sequence number of the first update each user is owed (-1: not connected yet). */
+  private readonly firstOwed: Int32Array;
   private readonly memberHead: Int32Array;
   private readonly memberNext: Int32Array;
   private readonly memberPrev: Int32Array;
@@ -365,6 +367,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.firstAttemptDue = new Uint8Array(U);
     this.attemptToken = new Int32Array(U);
     this.connecting = new Uint8Array(U);
+    this.firstOwed = new Int32Array(U).fill(-1);
     this.memberHead = new Int32Array(S * t.channels).fill(-1);
     this.memberNext = new Int32Array(U).fill(-1);
     this.memberPrev = new Int32Array(U).fill(-1);
@@ -1295,6 +1298,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
         this.serverSeq[k] = latest;
       const start = Math.min(this.serverSeq[k], latest);
       this.startedUsers[c]++;
+      this.firstOwed[u] = start + 1;
       this.flow.fanout += this.owedBetween(c, start + 1, latest);
       this.recv[u] = start;
       this.acked[u] = start;
@@ -2179,6 +2183,14 @@ export class ClusterSimulation extends EventModel implements Simulation {
   /** The schedule so far, scenario faults and injected ones (for the URL and the timeline). */
   faultSchedule(): Fault[] {
     return this.schedule.map((f) => ({ ...f }));
+  }
+
+  /**
+   * Per user: the channel sequence number of the first update it was owed (-1: never connected).
+   * The bridge has its real clients start from there, so both sides owe the same updates.
+   */
+  firstOwedSeq(): Int32Array {
+    return this.firstOwed.slice();
   }
 
   /** Starts recording every applied delivery for checkers (tests); returns the live list. */

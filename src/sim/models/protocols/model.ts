@@ -120,6 +120,7 @@ export class ProtocolSimulation extends EventModel implements Simulation {
 
   /** Every delivery, when a checker asked for them (tests); null otherwise. */
   private deliveryLog: DeliveryRecord[] | null = null;
+  private readonly firstOwed: Int32Array;
   private replaying = false;
 
   // Counters.
@@ -205,6 +206,7 @@ export class ProtocolSimulation extends EventModel implements Simulation {
 
     const n = this.n;
     this.subscribed = new Uint8Array(n);
+    this.firstOwed = new Int32Array(n).fill(-1);
     this.connected = new Uint8Array(n);
     this.gen = new Int32Array(n);
     this.sent = new Int32Array(n).fill(-1);
@@ -230,6 +232,14 @@ export class ProtocolSimulation extends EventModel implements Simulation {
   }
 
   /** Starts recording every delivery for checkers (tests); returns the live list. */
+  /**
+   * Per client: the channel sequence number of the first update it was owed (-1: none yet). The
+   * bridge has its real clients start from there, so real and simulated owe the same updates.
+   */
+  firstOwedSeq(): Int32Array {
+    return this.firstOwed.slice();
+  }
+
   recordDeliveries(): DeliveryRecord[] {
     this.deliveryLog = [];
     return this.deliveryLog;
@@ -456,6 +466,7 @@ export class ProtocolSimulation extends EventModel implements Simulation {
     const perClient = this.activeStreams + this.blockedPerUpdate;
     for (let j = c; j < this.n; j += this.channels) {
       if (!this.subscribed[j]) continue;
+      if (this.firstOwed[j] < 0) this.firstOwed[j] = this.msgs.seq[id];
       this.flow.fanout += perClient;
       this.owedOpen += perClient;
     }
