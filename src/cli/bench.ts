@@ -106,12 +106,51 @@ async function protocols() {
   };
 }
 
+/**
+ * The fleet: Kafka with a consumer group, 20,000 users on 10 servers, 120 s simulated, a crash
+ * that makes the group rebalance and a one-way partition (the heaviest cluster workload per user).
+ */
+async function cluster() {
+  const faults = [
+    { kind: 'server-crash', atS: 30, target: 1, forS: 0 },
+    { kind: 'partition', atS: 60, forS: 20, from: 'server:2', to: 'users', oneWay: true },
+  ];
+  const run = resolveRun(
+    getScenario('kafka'),
+    { users: 20_000, servers: 10, channels: 200, consumers: 'group', duration: 120 },
+    1,
+    { faults },
+  );
+  const before = memoryMB();
+  const sim = await createSimulation(run);
+  const start = performance.now();
+  sim.runUntil(sim.durationUs);
+  const ms = performance.now() - start;
+  const r = sim.result(ms);
+  const heapMB = memoryMB() - before;
+  sim.dispose();
+  return {
+    users: 20_000,
+    simulatedSeconds: 120,
+    events: r.events,
+    deliveries: r.delivered,
+    wallMs: Math.round(ms),
+    eventsPerSec: r.eventsPerSec,
+    heapMB: round1(heapMB),
+  };
+}
+
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean' } }, strict: true });
-const report = { hold: hold(), twoHop1m: await twoHop1m(), protocols: await protocols() };
+const report = {
+  hold: hold(),
+  twoHop1m: await twoHop1m(),
+  protocols: await protocols(),
+  cluster: await cluster(),
+};
 if (values.json) {
   console.log(JSON.stringify(report));
 } else {
@@ -131,5 +170,10 @@ if (values.json) {
   console.log(
     `protocols  all five, ${p.clients.toLocaleString()} clients, ${p.simulatedSeconds} s simulated in ${(p.wallMs / 1000).toFixed(2)} s wall  ` +
       `${p.events.toLocaleString()} events  ${(p.eventsPerSec / 1e6).toFixed(2)} M events/s  (${each})`,
+  );
+  const c = report.cluster;
+  console.log(
+    `cluster    kafka group, ${c.users.toLocaleString()} users, crash + one-way cut, ${c.simulatedSeconds} s simulated in ${(c.wallMs / 1000).toFixed(2)} s wall  ` +
+      `${c.events.toLocaleString()} events  ${(c.eventsPerSec / 1e6).toFixed(2)} M events/s  ${c.deliveries.toLocaleString()} deliveries  heap +${c.heapMB} MB`,
   );
 }
