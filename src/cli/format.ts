@@ -101,6 +101,23 @@ function clusterLines(r: RunResult, row: Row): string[] {
     row('recovered / resynced', `${int.format(c.recovered)} / ${int.format(c.resynced)}`),
     row('stale', int.format(c.stale)),
     row('dupes suppressed', int.format(c.duplicatesSuppressed)),
+    ...(c.partitionOwners.length > 0
+      ? [
+          row(
+            'consumer group',
+            `${int.format(c.rebalances)} rebalances, ${int.format(c.recoveryPaths.groupReplay ?? 0)} partitions replayed; owners ${c.partitionOwners.map((o) => (o < 0 ? '–' : String(o))).join(' ')}`,
+          ),
+        ]
+      : []),
+    ...(c.logCopies + c.dedupedAtBroker > 0
+      ? [
+          row(
+            'producer retries',
+            `${int.format(c.logCopies)} second copies in the log, ${int.format(c.dedupedAtBroker)} dropped by the idempotent producer`,
+          ),
+        ]
+      : []),
+    ...(c.away > 0 ? [row('away at the end', `${int.format(c.away)} users`)] : []),
     row('connections', c.connectionsPerServer.map((n) => int.format(n)).join(' · ')),
     row(
       'reconnects',
@@ -109,7 +126,7 @@ function clusterLines(r: RunResult, row: Row): string[] {
     ...c.faults.map((f) =>
       row(
         `fault @ ${dec.format(f.atS)} s`,
-        `${f.kind}${f.kind.startsWith('server') || f.kind === 'partition' || f.kind === 'graceful-shutdown' ? ` (server ${f.target})` : ''}: hit ${int.format(f.hit)}`,
+        `${f.kind}${f.between ? ` (${f.between})` : f.kind.startsWith('server') || f.kind === 'partition' || f.kind === 'graceful-shutdown' || f.kind === 'slow-link' ? ` (server ${f.target})` : ''}: ${f.applied ? `hit ${int.format(f.hit)}` : 'no effect'}`,
       ),
     ),
   ];

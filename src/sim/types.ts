@@ -175,6 +175,8 @@ export interface FaultRecord {
   recoveredAtS: number | null;
   /** False when the fault changed nothing (a crash of a server already down): no recovery follows. */
   applied: boolean;
+  /** Partitions: the groups cut apart, `broker ⇄ server:1` or `users → server:0` (one way). */
+  between?: string;
 }
 
 /** A cluster run's parts right now: what is up, down, cut off or slowed. */

@@ -1541,6 +1541,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
           oneWay: f.oneWay,
           fault: i,
         });
+        rec.between = `${f.from ?? 'broker'} ${f.oneWay ? '→' : '⇄'} ${f.to ?? `server:${f.target}`}`;
         rec.hit = this.applyCut(now);
         return;
       case 'slow-link':
