@@ -248,6 +248,11 @@ export interface ClusterStats {
   /** Kafka: retried records the idempotent producer's broker dropped, and second copies written. */
   dedupedAtBroker: number;
   logCopies: number;
+  /**
+   * Records a server received before something published earlier on another partition or
+   * channel: Kafka orders within a partition, not across partitions.
+   */
+  serverReorders: number;
   /** Kafka consumer group: rebalances, and each partition's owner now (-1: none; [] for broadcast). */
   rebalances: number;
   partitionOwners: number[];

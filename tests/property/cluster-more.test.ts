@@ -2,6 +2,7 @@
 // faults that change nothing: what each does, measured on seeded runs.
 import { describe, expect, it } from 'vitest';
 import { checkExactlyOnce } from '../../src/sim/checkers/exactly-once.ts';
+import { checkPartitionOrder } from '../../src/sim/checkers/partition-order.ts';
 import { checkSequences } from '../../src/sim/checkers/sequence.ts';
 import { runCluster } from '../support/cluster.ts';
 
@@ -183,6 +184,16 @@ describe('partitions between groups', () => {
     expect(c.faults[0].hit, rerun).toBeGreaterThan(0);
     expect(result.lost, rerun).toBe(0);
     expect(result.latencyMs.max, rerun).toBeGreaterThan(10_000);
+  });
+});
+
+describe('order', () => {
+  it('Kafka keeps order within a partition, not across partitions; Redis and the database keep publication order', async () => {
+    const kafka = await runCluster('kafka', { duration: 60 }, 3, []);
+    const redis = await runCluster('redis-pubsub', { duration: 60 }, 3, []);
+    expect(kafka.result.clusterStats!.serverReorders, kafka.rerun).toBeGreaterThan(0);
+    expect(redis.result.clusterStats!.serverReorders, redis.rerun).toBe(0);
+    for (const r of [kafka, redis]) expect(checkPartitionOrder(r.arrivals), r.rerun).toEqual([]);
   });
 });
 

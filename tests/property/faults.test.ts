@@ -5,6 +5,7 @@ import { checkConservation } from '../../src/sim/checkers/conservation.ts';
 import { checkConvergence } from '../../src/sim/checkers/convergence.ts';
 import { checkDurability } from '../../src/sim/checkers/durability.ts';
 import { checkExactlyOnce } from '../../src/sim/checkers/exactly-once.ts';
+import { checkPartitionOrder } from '../../src/sim/checkers/partition-order.ts';
 import { checkSequences } from '../../src/sim/checkers/sequence.ts';
 import { runCluster } from '../support/cluster.ts';
 
@@ -125,6 +126,7 @@ describe('random fault schedules', () => {
           const {
             result: r,
             deliveries,
+            arrivals,
             convergence,
             rerun,
           } = await runCluster('redis-pubsub', o, seed, faults);
@@ -134,6 +136,7 @@ describe('random fault schedules', () => {
           const violations = [
             ...checkConservation(r),
             ...checkExactlyOnce(r, deliveries),
+            ...checkPartitionOrder(arrivals),
             ...checkDurability(r, set.history, set.recoveryWindowS),
             ...checkConvergence(c.disconnected, convergence.maxBehind, 10),
           ];

@@ -3,6 +3,7 @@ import { ClusterSimulation } from '../../src/sim/models/cluster/model.ts';
 import { getScenario } from '../../src/scenario/registry.ts';
 import { resolveRun } from '../../src/scenario/resolve.ts';
 import { createSimulation } from '../../src/sim/simulation.ts';
+import type { ArrivalRecord } from '../../src/sim/checkers/partition-order.ts';
 import type { DeliveryRecord } from '../../src/sim/checkers/sequence.ts';
 import type { RunResult } from '../../src/sim/types.ts';
 import type { Overrides } from './run.ts';
@@ -10,6 +11,7 @@ import type { Overrides } from './run.ts';
 export interface ClusterRun {
   result: RunResult;
   deliveries: DeliveryRecord[];
+  arrivals: ArrivalRecord[];
   convergence: { behind: number; maxBehind: number };
   rerun: string;
 }
@@ -24,6 +26,7 @@ export async function runCluster(
   const sim = await createSimulation(run);
   if (!(sim instanceof ClusterSimulation)) throw new Error(`${id} is not a cluster scenario`);
   const deliveries = sim.recordDeliveries();
+  const arrivals = sim.recordArrivals();
   sim.runUntil(sim.durationUs);
   const result = sim.result(0);
   const convergence = sim.convergence();
@@ -35,6 +38,7 @@ export async function runCluster(
   return {
     result,
     deliveries,
+    arrivals,
     convergence,
     rerun: `rerun: npm run hoplab -- run ${id} --seed ${seed}${sets}${f}`,
   };

@@ -4,6 +4,7 @@ import { checkConservation } from '../../src/sim/checkers/conservation.ts';
 import { checkConvergence } from '../../src/sim/checkers/convergence.ts';
 import { checkDurability } from '../../src/sim/checkers/durability.ts';
 import { checkExactlyOnce } from '../../src/sim/checkers/exactly-once.ts';
+import { checkPartitionOrder } from '../../src/sim/checkers/partition-order.ts';
 import { checkSequences } from '../../src/sim/checkers/sequence.ts';
 import type { ClusterStats, RunResult } from '../../src/sim/types.ts';
 
@@ -51,6 +52,18 @@ describe('checkers', () => {
     const copyApplied = [d(1, 0, 7, true), d(9, 1, 7, true), d(2, 2, 8, true)];
     expect(checkExactlyOnce(result({}), copyDropped)).toEqual([]);
     expect(checkExactlyOnce(result({}), copyApplied)).toHaveLength(1);
+  });
+
+  it('partition order: replays are fine, a record overtaking an older one is not', () => {
+    const a = (server: number, offset: number) => ({
+      server,
+      partition: 0,
+      offset,
+      message: offset,
+      arrivalUs: 0,
+    });
+    expect(checkPartitionOrder([a(0, 0), a(0, 1), a(0, 2), a(0, 1), a(0, 2), a(0, 3)])).toEqual([]);
+    expect(checkPartitionOrder([a(0, 0), a(1, 2), a(0, 1), a(1, 1)])).toHaveLength(1);
   });
 
   it('durability: flags loss or resync with a durable log and history, not with Redis', () => {

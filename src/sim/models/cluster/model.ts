@@ -2,6 +2,7 @@
 import { ScenarioError } from '../../../scenario/errors.ts';
 import type { RunSpec } from '../../../scenario/resolve.ts';
 import { faultSchema, type ClusterScenario, type Fault } from '../../../scenario/schema.ts';
+import type { ArrivalRecord } from '../../checkers/partition-order.ts';
 import type { DeliveryRecord } from '../../checkers/sequence.ts';
 import { CpuPool } from '../../cpu.ts';
 import { sampler, type Sampler } from '../../dist.ts';
@@ -214,6 +215,12 @@ export class ClusterSimulation extends EventModel implements Simulation {
   /** Per message: its producer's sequence number, and whether it is a second copy in the log. */
   private producerSeq = new Int32Array(1024);
   private copy = new Uint8Array(1024);
+  /** Per message: its offset in its Kafka partition's log. */
+  private offset = new Int32Array(1024);
+  /** Per server: the newest creation time among what it received (for the reorder count). */
+  private readonly lastCreatedAt: Float64Array;
+  private serverReorders = 0;
+  private arrivalLog: ArrivalRecord[] | null = null;
   private readonly nextProducerSeq: Int32Array;
   private readonly channelCopies: Int32Array;
   private dedupedAtBroker = 0;
@@ -390,6 +397,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.replayFrom = new Int32Array(S * this.partitions);
     this.dbCursor = new Int32Array(S);
     this.nextProducerSeq = new Int32Array(t.sources);
+    this.lastCreatedAt = new Float64Array(S);
     this.channelCopies = new Int32Array(t.channels);
     this.member = new Uint8Array(S);
     this.member.fill(1, 0, t.servers);
@@ -852,6 +860,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       id = this.cloneMessage(id);
     }
     this.assignSeq(id);
+    this.offset[id] = this.partLog[p].length;
     this.partLog[p].push(id);
   }
 
@@ -1017,6 +1026,22 @@ export class ClusterSimulation extends EventModel implements Simulation {
     if (!this.alive[s]) return;
     const c = this.msgs.channel[id];
     this.hop2Hist.record(now - this.msgs.createdUs[id]);
+    // Newer than something this server already has, from another partition or channel: the
+    // global publication order is not kept (Kafka keeps it per partition only).
+    if (
+      this.msgs.createdUs[id] < this.lastCreatedAt[s] &&
+      this.msgs.seq[id] > this.serverSeq[s * this.channels + c]
+    )
+      this.serverReorders++;
+    if (this.msgs.createdUs[id] > this.lastCreatedAt[s])
+      this.lastCreatedAt[s] = this.msgs.createdUs[id];
+    this.arrivalLog?.push({
+      server: s,
+      partition: this.t.broker.kind === 'kafka' ? c % this.partitions : c,
+      offset: this.t.broker.kind === 'kafka' ? this.offset[id] : this.msgs.seq[id],
+      message: id,
+      arrivalUs: now,
+    });
     const k = s * this.channels + c;
     if (this.msgs.seq[id] > this.serverSeq[k]) this.serverSeq[k] = this.msgs.seq[id];
     if (this.t.broker.kind === 'redis' && this.slowSubscriber(now, s, id)) return;
@@ -1844,6 +1869,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const cp = new Uint8Array(n);
     cp.set(this.copy);
     this.copy = cp;
+    const off = new Int32Array(n);
+    off.set(this.offset);
+    this.offset = off;
   }
 
   private slabAlloc(): number {
@@ -1970,6 +1998,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       disconnected: this.disconnectedNow - this.awayDisconnected,
       away: this.awayNow,
       dedupedAtBroker: this.dedupedAtBroker,
+      serverReorders: this.serverReorders,
       logCopies: this.logCopies,
       rebalances: this.rebalances,
       partitionOwners: this.grouped ? Array.from(this.owner) : [],
@@ -2192,6 +2221,12 @@ export class ClusterSimulation extends EventModel implements Simulation {
    */
   firstOwedSeq(): Int32Array {
     return this.firstOwed.slice();
+  }
+
+  /** Starts recording every record a server receives (for the partition-order checker). */
+  recordArrivals(): ArrivalRecord[] {
+    this.arrivalLog = [];
+    return this.arrivalLog;
   }
 
   /** Starts recording every applied delivery for checkers (tests); returns the live list. */
