@@ -3,7 +3,29 @@ import type { RunSpec } from '../scenario/resolve.ts';
 import { TraceHasher } from './hash.ts';
 import { EventQueue } from './queue.ts';
 import { TraceRing } from './trace.ts';
-import type { RunResult, Snapshot, TraceRecord, UpdateRecord } from './types.ts';
+import type { LatencyHistogram } from './histogram.ts';
+import type {
+  FlowCounts,
+  LinkStats,
+  RunResult,
+  Series,
+  ServerStats,
+  Snapshot,
+  TraceRecord,
+  UpdateRecord,
+} from './types.ts';
+
+/** What a model hands `baseSnapshot`: its counters, histograms and per-link/per-server figures. */
+export interface SnapshotParts {
+  flow: FlowCounts;
+  e2e: LatencyHistogram;
+  hop2: LatencyHistogram;
+  hop1: LatencyHistogram;
+  links: (elapsedS: number) => LinkStats[];
+  servers: (nowUs: number) => ServerStats[];
+  rejectedConnections: number;
+  series: Series;
+}
 
 /** Event kinds sit in the low bits of an event's first word; the rest is the kind's argument. */
 export const KIND_BITS = 5;
@@ -148,6 +170,28 @@ export abstract class EventModel {
   }
 
   abstract snapshot(): Snapshot;
+
+  /** The fields every snapshot has, at the current time; models add their own (protocol, cluster). */
+  protected baseSnapshot(p: SnapshotParts): Snapshot {
+    const now = this.nowUsValue;
+    const elapsedS = now / 1e6;
+    return {
+      nowUs: now,
+      durationUs: this.durationUs,
+      events: this.eventCount,
+      done: this.done,
+      traceHash: this.hasher.digest(),
+      flow: { ...p.flow },
+      latencyMs: p.e2e.summary(),
+      hop2LatencyMs: p.hop2.summary(),
+      hop1LatencyMs: p.hop1.summary(),
+      deliveriesPerSec: elapsedS > 0 ? p.flow.delivered / elapsedS : 0,
+      links: p.links(elapsedS),
+      servers: p.servers(now),
+      rejectedConnections: p.rejectedConnections,
+      series: p.series,
+    };
+  }
 
   /** The fields every run's result has, from a snapshot taken at the end. */
   protected baseResult(snap: Snapshot, wallMs: number): RunResult {

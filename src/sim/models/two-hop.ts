@@ -477,25 +477,17 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   }
 
   snapshot(): Snapshot {
-    const now = this.nowUsValue;
-    this.flushArrivals(this.done ? this.durationUs : now);
-    const elapsedS = now / 1e6;
-    return {
-      nowUs: now,
-      durationUs: this.durationUs,
-      events: this.eventCount,
-      done: this.done,
-      traceHash: this.hasher.digest(),
-      flow: { ...this.flow },
-      latencyMs: this.e2eHist.summary(),
-      hop2LatencyMs: this.hop2Hist.summary(),
-      hop1LatencyMs: this.hop1Hist.summary(),
-      deliveriesPerSec: elapsedS > 0 ? this.flow.delivered / elapsedS : 0,
-      links: this.linkStats(elapsedS),
-      servers: this.serverStats(now),
+    this.flushArrivals(this.done ? this.durationUs : this.nowUsValue);
+    return this.baseSnapshot({
+      flow: this.flow,
+      e2e: this.e2eHist,
+      hop2: this.hop2Hist,
+      hop1: this.hop1Hist,
+      links: (elapsedS) => this.linkStats(elapsedS),
+      servers: (now) => this.serverStats(now),
       rejectedConnections: this.pop.rejected,
       series: this.series.toSeries(),
-    };
+    });
   }
 
   result(wallMs: number): RunResult {

@@ -1019,22 +1019,17 @@ export class ProtocolSimulation extends EventModel implements Simulation {
   snapshot(): Snapshot {
     const now = this.nowUsValue;
     this.flushArrivals(this.done ? this.durationUs : now);
-    const elapsedS = now / 1e6;
     return {
-      nowUs: now,
-      durationUs: this.durationUs,
-      events: this.eventCount,
-      done: this.done,
-      traceHash: this.hasher.digest(),
-      flow: { ...this.flow },
-      latencyMs: this.e2eHist.summary(),
-      hop2LatencyMs: this.upHist.summary(),
-      hop1LatencyMs: this.downHist.summary(),
-      deliveriesPerSec: elapsedS > 0 ? this.flow.delivered / elapsedS : 0,
-      links: this.linkStats(elapsedS),
-      servers: this.serverStats(now),
-      rejectedConnections: 0,
-      series: this.series.toSeries(),
+      ...this.baseSnapshot({
+        flow: this.flow,
+        e2e: this.e2eHist,
+        hop2: this.upHist,
+        hop1: this.downHist,
+        links: (elapsedS) => this.linkStats(elapsedS),
+        servers: (t) => this.serverStats(t),
+        rejectedConnections: 0,
+        series: this.series.toSeries(),
+      }),
       protocol: this.stats(now),
     };
   }
