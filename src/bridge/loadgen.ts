@@ -41,14 +41,22 @@ export interface DownWindow {
 
 type Kind = 'ws' | 'sse' | 'poll';
 
+/** "Owed from" of a client the simulator owed nothing: above any seq a run hands out. */
+const OWED_NOTHING = 2 ** 30;
+
 class Client {
-  /** Seq the client was owed from (exclusive), per channel, set by its first welcome. */
+  /**
+   * Seq the client is owed after (exclusive), per channel: the simulator's first owed seq - 1
+   * (`Plan.firstOwed`), fixed before the client connects, so both sides owe the same updates.
+   */
   owedFrom = new Map<number, number>();
   /** Highest seq seen, and highest contiguous seq received, per channel. */
   maxSeen = new Map<number, number>();
   contiguous = new Map<number, number>();
   received = new Map<number, Uint8Array>();
   connected = false;
+  /** A welcome (or a first poll's answer) has arrived: later connections resume. */
+  welcomed = false;
   attempt = 0;
   closedByUs = false;
   ws: WebSocket | null = null;
@@ -65,7 +73,17 @@ class Client {
     readonly u: number,
     readonly channels: number[],
     plan: Plan,
+    perChannel: Int32Array,
   ) {
+    const first = plan.firstOwed[u];
+    const from = first >= 0 ? first - 1 : OWED_NOTHING;
+    for (const ch of channels) {
+      this.owedFrom.set(ch, from);
+      this.contiguous.set(ch, from);
+      this.maxSeen.set(ch, from);
+      this.received.set(ch, new Uint8Array(perChannel[ch] + 1));
+    }
+    this.cursor = from;
     this.up = linkDelay(plan.clientDelay, plan.seed, 'up', u);
     this.down = linkDelay(plan.clientDelay, plan.seed, 'handshake', u);
     this.backoffRng = new Rng(plan.seed, `bridge/backoff/${u}`);
@@ -104,6 +122,10 @@ export class LoadGenerator {
   reconnects = 0;
   lostAtBroker = 0;
   upstreamFailed = 0;
+  /** Updates produced but not sent: the simulator never sequenced them (end of its run). */
+  notSent = 0;
+  /** A client's update sent through the source connection: its own was not open yet. */
+  viaSource = 0;
   requests = 0;
   emptyResponses = 0;
   readonly windows: DownWindow[] = [];
@@ -115,9 +137,9 @@ export class LoadGenerator {
     private readonly ep: Endpoints,
   ) {
     this.kind = plan.protocol === 'websocket' ? 'ws' : plan.protocol === 'sse' ? 'sse' : 'poll';
-    this.clients = plan.clientChannels.map((ch, u) => new Client(u, ch, plan));
     this.perChannel = new Int32Array(plan.channels);
     for (const m of plan.updates) this.perChannel[m.channel]++;
+    this.clients = plan.clientChannels.map((ch, u) => new Client(u, ch, plan, this.perChannel));
     this.nextSeq = new Int32Array(plan.channels);
     this.sourceDelay = linkDelay(plan.sourceDelay, plan.seed, 'source', 0);
   }
@@ -133,7 +155,7 @@ export class LoadGenerator {
   async warmUp(timeoutMs: number): Promise<void> {
     for (const c of this.clients) this.connect(c);
     const until = Date.now() + timeoutMs;
-    while (this.clients.some((c) => c.owedFrom.size === 0) && Date.now() < until)
+    while (this.clients.some((c) => !c.welcomed) && Date.now() < until)
       await new Promise((r) => setTimeout(r, 20));
   }
 
@@ -165,13 +187,19 @@ export class LoadGenerator {
     else this.line.at(nowUs() + this.handshakeUs(c), () => this.poll(c, true));
   }
 
-  private resumeParam(c: Client): string {
+  /**
+   * Where a connection starts: the first one "from" the seq the client is first owed (the server
+   * buffers or replays from there), a later one resumes after its last contiguous seq.
+   */
+  private startParam(c: Client): string {
     const parts: string[] = [];
     for (const ch of c.channels) {
-      const s = c.contiguous.get(ch);
-      if (s !== undefined) parts.push(`${ch}:${s}`);
+      const s = c.welcomed ? c.contiguous.get(ch) : c.owedFrom.get(ch);
+      if (s === undefined) continue;
+      parts.push(`${ch}:${c.welcomed ? s : Math.min(s + 1, OWED_NOTHING)}`);
     }
-    return parts.length > 0 ? `&resume=${parts.join(',')}` : '';
+    if (parts.length === 0) return '';
+    return `&${c.welcomed ? 'resume' : 'from'}=${parts.join(',')}`;
   }
 
   private connectWs(c: Client): void {
@@ -179,7 +207,7 @@ export class LoadGenerator {
     this.line.at(nowUs() + delay, () => {
       if (this.stopped) return;
       const port = this.ep.portOf(c.u);
-      const url = `ws://127.0.0.1:${port}/ws?u=${c.u}&ch=${c.channels.join(',')}${this.resumeParam(c)}`;
+      const url = `ws://127.0.0.1:${port}/ws?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`;
       const cl = this.plan.cluster;
       const headers: Record<string, string> = {
         'x-hoplab-ip': String(Math.floor(c.u / (cl?.usersPerIp ?? 1))),
@@ -209,9 +237,11 @@ export class LoadGenerator {
   private connectSse(c: Client): void {
     if (this.stopped) return;
     const port = this.ep.portOf(c.u);
-    const es = new EventSource(`http://127.0.0.1:${port}/sse?u=${c.u}&ch=${c.channels.join(',')}`);
+    const es = new EventSource(
+      `http://127.0.0.1:${port}/sse?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`,
+    );
     c.es = es;
-    es.addEventListener('w', (e) => this.onWelcome(c, parseJson((e as MessageEvent).data)));
+    es.addEventListener('w', () => this.onWelcome(c));
     es.addEventListener('message', (e) => {
       const data = (e as MessageEvent).data as string;
       this.bytes += data.length;
@@ -272,7 +302,7 @@ export class LoadGenerator {
       {
         host: '127.0.0.1',
         port: this.ep.portOf(c.u),
-        path: `${path}?u=${c.u}&c=${ch}&after=${c.cursor}`,
+        path: `${path}?u=${c.u}&c=${ch}&after=${c.cursor}${c.welcomed ? '' : '&first=1'}`,
         agent: p.keepAlive ? this.httpAgent : false,
         headers: p.keepAlive ? {} : { connection: 'close' },
       },
@@ -285,13 +315,12 @@ export class LoadGenerator {
           const r = parseJson(body);
           if (r) {
             const ms = (r.ms as Record<string, unknown>[]) ?? [];
-            if (first || c.owedFrom.size === 0) this.onWelcome(c, { cur: { [ch]: r.cur } });
+            if (first || !c.welcomed) this.onWelcome(c);
             if (ms.length === 0) this.emptyResponses++;
             for (const m of ms) this.onUpdate(c, m);
             const cur = Number(r.cur);
             // The cursor moves to what was received (or, without a buffer, to the server's latest).
             c.cursor = Math.max(c.cursor, ms.length > 0 ? Number(ms[ms.length - 1].s) : cur);
-            if (first) c.cursor = cur;
           }
           this.nextPoll(c);
         });
@@ -316,21 +345,12 @@ export class LoadGenerator {
     this.bytes += text.length;
     const m = parseJson(text);
     if (!m) return;
-    if (m.t === 'w') this.onWelcome(c, m);
+    if (m.t === 'w') this.onWelcome(c);
     else if (m.t === 'm') this.onUpdate(c, m);
   }
 
-  private onWelcome(c: Client, m: Record<string, unknown> | null): void {
-    const cur = (m?.cur ?? {}) as Record<string, number>;
-    for (const ch of c.channels) {
-      if (!c.owedFrom.has(ch)) {
-        const from = Number(cur[ch] ?? -1);
-        c.owedFrom.set(ch, from);
-        c.contiguous.set(ch, from);
-        c.maxSeen.set(ch, from);
-        c.received.set(ch, new Uint8Array(this.perChannel[ch] + 1));
-      }
-    }
+  private onWelcome(c: Client): void {
+    c.welcomed = true;
     if (!c.connected) {
       c.connected = true;
       c.attempt = 0;
@@ -395,6 +415,13 @@ export class LoadGenerator {
     if (this.stopped) return;
     const t0 = String(nowNs());
     const nowRel = this.nowRelUs();
+    if (!this.plan.replayed[id]) {
+      // Never sequenced by the simulator (see Plan.replayed): produced, owed to no one.
+      this.produced++;
+      if (origin >= 0) this.upstreamFailed++;
+      else this.notSent++;
+      return;
+    }
     if (this.plan.distribution.kind === 'server') {
       if (origin < 0) {
         this.source?.send(JSON.stringify({ c, i: id, t0, n }));
@@ -406,17 +433,20 @@ export class LoadGenerator {
       const oc = this.clients[origin];
       const frame = JSON.stringify({ t: 'pub', c, i: id, t0, n, p: pad(n) });
       if (this.kind === 'ws') {
-        if (!oc?.ws || oc.ws.readyState !== WebSocket.OPEN) {
-          this.produced++;
-          this.upstreamFailed++;
-          return;
-        }
         let due = nowUs() + oc.up();
         if (due < oc.upDue) due = oc.upDue;
         oc.upDue = due;
         this.produced++;
         this.seqFor(c, nowRel);
-        this.line.at(due, () => oc.ws?.send(frame));
+        this.line.at(due, () => {
+          if (oc.ws?.readyState === WebSocket.OPEN) oc.ws.send(frame);
+          else {
+            // The simulator's client was connected by now and sent it; the real one's connection
+            // is still being set up (or just went): the update reaches the server all the same.
+            this.viaSource++;
+            this.source?.send(JSON.stringify({ c, i: id, t0, n }));
+          }
+        });
         return;
       }
       this.produced++;

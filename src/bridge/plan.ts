@@ -37,6 +37,18 @@ export interface Plan {
   simulated: RunResult;
   /** The exact publish schedule (createdUs relative to the run's start). */
   updates: UpdateRecord[];
+  /**
+   * Per update (by id): whether the real side replays it. False for what the simulator never put
+   * in its channel's sequence: a client's update whose upstream failed (protocols), or one still on
+   * its way to the broker or server when the simulated run ended (it is owed to no one there).
+   */
+  replayed: Uint8Array;
+  /**
+   * Per client: the channel sequence number of the first update it is owed (the simulator's
+   * `firstOwedSeq()`); -1: owed nothing. Two-hop: 0 (everything from the start). A real client
+   * subscribes "from" it and the server buffers or replays from there.
+   */
+  firstOwed: Int32Array;
   durationUs: number;
   clients: number;
   channels: number;
@@ -107,17 +119,70 @@ function userCount(sc: LoadedScenario): { n: number; param: string } {
   }
 }
 
+interface Simulated {
+  result: RunResult;
+  updates: UpdateRecord[];
+  /** Per client, the first owed seq; null when the model owes everything from the start. */
+  firstOwed: Int32Array | null;
+  /** Per update, its channel sequence number in the simulator (-1: never given one); or null. */
+  seqs: Int32Array | null;
+}
+
+/**
+ * The sequence numbers the simulator gave its updates. `Simulation` has no accessor for them yet
+ * (`updates()` lists creation, not sequencing), so this reads the engine's message table; null if
+ * its shape ever changes, and the bridge then replays every update.
+ */
+function simulatorSeqs(sim: object, count: number): Int32Array | null {
+  const msgs = (sim as { msgs?: { seq?: unknown; count?: unknown } }).msgs;
+  if (!msgs || !(msgs.seq instanceof Int32Array) || msgs.count !== count) return null;
+  return msgs.seq.slice(0, count);
+}
+
 /** Runs the simulator to the end: the simulated side and the schedule to replay. */
-async function simulate(run: RunSpec): Promise<{ result: RunResult; updates: UpdateRecord[] }> {
+async function simulate(run: RunSpec): Promise<Simulated> {
   const sim = await createSimulation(run);
   try {
     const start = performance.now();
     while (!sim.done) sim.runUntil(sim.durationUs, 200_000);
     const result = sim.result(performance.now() - start);
-    return { result, updates: sim.updates(0, Infinity) };
+    const updates = sim.updates(0, Infinity);
+    return {
+      result,
+      updates,
+      firstOwed: sim.firstOwedSeq?.() ?? null,
+      seqs: simulatorSeqs(sim, updates.length),
+    };
   } finally {
     sim.dispose();
   }
+}
+
+/**
+ * Which updates the real side replays. Protocols: exactly those the simulator sequenced (a
+ * client's update whose upstream failed there fails here too). Cluster: all but each channel's
+ * trailing unsequenced updates — still on their way to the broker when the simulated run ended;
+ * one lost at a broker outage mid-run is replayed, so the real broker can lose it too.
+ */
+function replayedUpdates(
+  model: LoadedScenario['model'],
+  updates: UpdateRecord[],
+  seqs: Int32Array | null,
+): Uint8Array {
+  const out = new Uint8Array(updates.length).fill(1);
+  if (!seqs || model === 'two-hop') return out;
+  if (model === 'protocols') {
+    for (const m of updates) out[m.id] = seqs[m.id] >= 0 ? 1 : 0;
+    return out;
+  }
+  const tailDone = new Set<number>();
+  for (let k = updates.length - 1; k >= 0; k--) {
+    const m = updates[k];
+    if (tailDone.has(m.channel)) continue;
+    if (seqs[m.id] >= 0) tailDone.add(m.channel);
+    else out[m.id] = 0;
+  }
+  return out;
 }
 
 /**
@@ -199,7 +264,15 @@ export async function makePlan(
     run = { ...resolve(delta), seed: run.seed };
   }
   const scn = run.scenario;
-  const { result: simulated, updates } = await simulate(run);
+  const { result: simulated, updates, firstOwed: simFirstOwed, seqs } = await simulate(run);
+  const replayed = replayedUpdates(scn.model, updates, seqs);
+  const skipped = replayed.length - replayed.reduce((n, x) => n + x, 0);
+  if (skipped > 0)
+    notes.push(
+      `${skipped} update(s) the simulator never sequenced (upstream failed, or still on the way when its run ended) are produced but not sent`,
+    );
+  const firstOwedOf = (n: number): Int32Array =>
+    simFirstOwed && simFirstOwed.length === n ? simFirstOwed : new Int32Array(n);
   const seed = run.seed;
   const durationUs = Math.round(scn.durationS * 1e6);
   const net = options.net;
@@ -236,6 +309,8 @@ export async function makePlan(
       distribution: { kind: 'pubsub' },
       simulated,
       updates,
+      replayed,
+      firstOwed: new Int32Array(t.users),
       durationUs,
       clients: t.users,
       channels: t.channels,
@@ -299,6 +374,8 @@ export async function makePlan(
       distribution: { kind: 'server' },
       simulated,
       updates,
+      replayed,
+      firstOwed: firstOwedOf(t.clients),
       durationUs,
       clients: t.clients,
       channels,
@@ -355,6 +432,8 @@ export async function makePlan(
     distribution,
     simulated,
     updates,
+    replayed,
+    firstOwed: firstOwedOf(t.users),
     durationUs,
     clients: t.users,
     channels: t.channels,

@@ -234,6 +234,8 @@ export async function runBridge(
       deliveriesPerSec: final.delivered / (plan.durationUs / 1e6),
       lostAtBroker: g.lostAtBroker,
       upstreamFailed: g.upstreamFailed,
+      notSent: g.notSent,
+      upstreamViaSource: g.viaSource,
       requests: g.requests,
       emptyResponses: g.emptyResponses,
       reconnectMaxMs: Math.round(g.reconnectMaxMs),

@@ -185,11 +185,28 @@ function leave(conn: Conn): void {
   for (const c of conn.channels) subscribers.get(c)?.delete(conn);
 }
 
-/** Resume: replay each channel after the client's last seq, from the broker or from memory. */
-async function replay(conn: Conn, resume: Map<number, number>): Promise<void> {
+/** This server's own copy of channel c after seq `after`, if it still holds all of it. */
+function fromMemory(c: number, after: number): Update[] | null {
+  const h = history.get(c) ?? [];
+  const latest = lastSeq.get(c) ?? -1;
+  if (latest <= after) return [];
+  // Complete when it starts at or before after + 1 (a restarted server has lost the older part).
+  if (h.length === 0 || h[0].s > after + 1) return null;
+  return h.filter((m) => m.s > after);
+}
+
+/**
+ * Replays each channel after `after` to a connection. Resume (a reconnect): from the broker or
+ * from memory, as the scenario's history says. A first subscription "from seq N" (the seq the
+ * simulator first owed this client): from this server's memory — it has received everything
+ * since it started, so what the client's real connection finished too late for is buffered —
+ * or from the broker's history when memory does not reach back.
+ */
+async function replay(conn: Conn, resume: Map<number, number>, first = false): Promise<void> {
   for (const [c, after] of resume) {
     let ms: Update[] = [];
-    if (cfg.history === 'broker' && broker) ms = await broker.fetch(c, after);
+    if (first) ms = fromMemory(c, after) ?? (broker ? await broker.fetch(c, after) : []);
+    else if (cfg.history === 'broker' && broker) ms = await broker.fetch(c, after);
     else if (cfg.history === 'server' || cfg.assignSeq)
       ms = (history.get(c) ?? []).filter((m) => m.s > after);
     for (const m of ms) writeUpdate(conn, m);
@@ -217,6 +234,19 @@ function parseResume(text: string | null): Map<number, number> {
   return out;
 }
 
+/**
+ * Where a new connection starts, per channel: `resume=c:s` (a reconnect: after its last
+ * contiguous seq) or `from=c:n` (a first subscription: from seq n on, i.e. after n - 1).
+ */
+function startOf(url: URL, channels: number[]): { after: Map<number, number>; first: boolean } {
+  const resume = parseResume(url.searchParams.get('resume'));
+  if (resume.size > 0) return { after: resume, first: false };
+  const from = parseResume(url.searchParams.get('from'));
+  const after = new Map<number, number>();
+  for (const [c, n] of from) if (channels.includes(c)) after.set(c, n - 1);
+  return { after, first: true };
+}
+
 function cursorOf(channels: number[]): Record<number, number> {
   const cur: Record<number, number> = {};
   for (const c of channels) cur[c] = lastSeq.get(c) ?? -1;
@@ -237,20 +267,20 @@ function onWebSocket(ws: WebSocket, url: URL): void {
   }
   const u = Number(url.searchParams.get('u'));
   const channels = parseChannels(url.searchParams.get('ch'));
-  const resume = parseResume(url.searchParams.get('resume'));
+  const { after, first } = startOf(url, channels);
   const conn: Conn = {
     u,
     channels,
     ws,
     lastDue: 0,
     closed: false,
-    pending: resume.size > 0 ? [] : null,
-    sent: new Map(resume),
+    pending: after.size > 0 ? [] : null,
+    sent: new Map(after),
   };
   join(conn);
   const welcome = JSON.stringify({ t: 'w', srv: cfg.index, cur: cursorOf(channels) });
   later(conn, () => transmit(conn, welcome));
-  if (resume.size > 0) void replay(conn, resume);
+  if (after.size > 0) void replay(conn, after, first);
   ws.on('message', (data) => {
     // Client-originated updates (chat): published here, fanned out to the channel.
     const m = parseJson(data.toString());
@@ -298,8 +328,16 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
         return;
       }
       const latest = lastSeq.get(c) ?? -1;
+      // A client's first request asks from the seq it is first owed: never a gap to drop.
+      const first = url.searchParams.get('first') === '1';
       if (url.pathname === '/poll' || after < -1 || latest > after) {
-        if (url.pathname === '/lp' && after >= -1 && latest > after && cfg.missed === 'drop') {
+        if (
+          url.pathname === '/lp' &&
+          !first &&
+          after >= -1 &&
+          latest > after &&
+          cfg.missed === 'drop'
+        ) {
           // No buffer: what arrived while no request was held is gone; answer with the cursor only.
           respondPoll(conn, res, c, latest);
           return;
@@ -311,11 +349,22 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
       let set = waiters.get(c);
       if (!set) waiters.set(c, (set = new Set()));
       const wake = () => {
+        // An update below the client's first owed seq is not news to it: keep holding.
+        if ((lastSeq.get(c) ?? -1) <= after) {
+          let again = waiters.get(c);
+          if (!again) waiters.set(c, (again = new Set()));
+          set = again;
+          again.add(wake);
+          return;
+        }
+        finish();
+      };
+      const finish = () => {
         clearTimeout(timer);
         set!.delete(wake);
         respondPoll(conn, res, c, after);
       };
-      const timer = setTimeout(wake, cfg.holdS * 1000);
+      const timer = setTimeout(finish, cfg.holdS * 1000);
       set.add(wake);
       req.on('close', () => {
         if (!res.writableEnded) {
@@ -328,17 +377,19 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     case '/sse': {
       const channels = parseChannels(url.searchParams.get('ch'));
       const last = req.headers['last-event-id'];
-      const resume = new Map<number, number>();
-      if (typeof last === 'string' && /^\d+$/.test(last) && channels.length === 1)
-        resume.set(channels[0], Number(last));
+      let { after, first } = startOf(url, channels);
+      if (typeof last === 'string' && /^\d+$/.test(last) && channels.length === 1) {
+        after = new Map([[channels[0], Number(last)]]);
+        first = false;
+      }
       const sse: Conn = {
         u,
         channels,
         res,
         lastDue: 0,
         closed: false,
-        pending: resume.size > 0 ? [] : null,
-        sent: new Map(resume),
+        pending: after.size > 0 ? [] : null,
+        sent: new Map(after),
       };
       res.writeHead(200, {
         'content-type': 'text/event-stream',
@@ -349,7 +400,7 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
       join(sse);
       const welcome = `event: w\ndata: ${JSON.stringify({ srv: cfg.index, cur: cursorOf(channels) })}\n\n`;
       later(sse, () => transmit(sse, welcome));
-      if (resume.size > 0) void replay(sse, resume);
+      if (after.size > 0) void replay(sse, after, first);
       res.on('close', () => leave(sse));
       return;
     }
