@@ -5,12 +5,22 @@ import type { FaultRecord } from '../../src/sim/types.ts';
 import {
   brokerToggle,
   clusterCondition,
+  conditionFromState,
   faultEntries,
   faultLabel,
+  hitUnit,
   lbToggle,
+  partitionHeal,
   partitionToggle,
   serverToggle,
+  slowLinkFault,
+  userLinkCut,
+  userPartitionFault,
 } from '../../src/app/cluster/faults.ts';
+import { partitionStrip } from '../../src/app/cluster/groups.ts';
+import { userLinkMarks, userLinkMenu } from '../../src/app/cluster/links.ts';
+import { serverColour } from '../../src/app/viz/connections.ts';
+import type { ClusterState } from '../../src/sim/types.ts';
 import { connectionsGeometry } from '../../src/app/viz/connections.ts';
 import { timelineGeometry } from '../../src/app/viz/fault-timeline.ts';
 
@@ -219,5 +229,256 @@ describe('the connections chart', () => {
     });
     expect(g.paths).toHaveLength(4);
     expect(g.yTicks.at(-1)!.at).toBeLessThanOrEqual(g.innerHeight);
+  });
+});
+
+/** A fault with shape fields (groups, slow-link figures), through the schema for the defaults. */
+function shaped(kind: Fault['kind'], atS: number, extra: Partial<Fault>): Fault {
+  return faultSchema.parse({ kind, atS, ...extra });
+}
+
+describe('user links: slow, cut and heal', () => {
+  it('builds slow-link and user partition faults the schema accepts', () => {
+    expect(slowLinkFault(1, { bandwidthMbps: 1 })).toEqual({
+      kind: 'slow-link',
+      target: 1,
+      forS: 20,
+      bandwidthMbps: 1,
+    });
+    expect(userPartitionFault(1, 'to-server')).toEqual({
+      kind: 'partition',
+      target: 1,
+      from: 'users',
+      to: 'server:1',
+      oneWay: true,
+      forS: 0,
+    });
+    expect(userPartitionFault(1, 'to-users')).toMatchObject({
+      from: 'server:1',
+      to: 'users',
+      oneWay: true,
+    });
+    expect(userPartitionFault(1, 'both')).toMatchObject({
+      from: 'server:1',
+      to: 'users',
+      oneWay: false,
+    });
+    for (const f of [
+      slowLinkFault(0, { extraLatencyMs: 200 }),
+      slowLinkFault(0, { lossProbability: 0.05 }),
+      userPartitionFault(2, 'to-server'),
+      partitionHeal({ from: 'users', to: 'server:2', oneWay: true, target: 2 }),
+    ])
+      expect(() => faultSchema.parse(f)).not.toThrow();
+    // A heal names the same groups and direction; a plain broker partition's heal stays plain.
+    expect(partitionHeal({ from: 'server:1', to: 'users', oneWay: true, target: 1 })).toEqual({
+      kind: 'partition-heal',
+      target: 1,
+      from: 'server:1',
+      to: 'users',
+      oneWay: true,
+    });
+    expect(partitionHeal({ target: 3 })).toEqual(partitionToggle(true, 3));
+  });
+
+  it('tells which way a partition cuts a server from its users', () => {
+    expect(userLinkCut({ from: 'users', to: 'server:2', oneWay: true })).toEqual({
+      servers: 2,
+      cut: 'to-server',
+    });
+    expect(userLinkCut({ from: 'server:2', to: 'users:1', oneWay: true })).toEqual({
+      servers: 2,
+      cut: 'to-users',
+    });
+    expect(userLinkCut({ from: 'servers', to: 'users', oneWay: false })).toEqual({
+      servers: 'all',
+      cut: 'both',
+    });
+    expect(userLinkCut({ from: 'broker', to: 'server:2', oneWay: false })).toBeNull();
+    expect(userLinkCut({ from: 'region:0', to: 'region:1', oneWay: false })).toBeNull();
+  });
+
+  // 3 servers: a one-way cut of WS 2's users at 10 s, healed at 20 s; the other way at 15 s (open);
+  // a duplicate of the open one at 16 s (no effect); a slow link on WS 1 at 12 s for 20 s and a
+  // second one at 14 s (no effect: already slowed); regions cut apart at 18 s.
+  const schedule = [
+    shaped('partition', 10, { from: 'users', to: 'server:1', oneWay: true }),
+    shaped('partition', 15, { from: 'server:1', to: 'users', oneWay: true }),
+    shaped('partition', 16, { from: 'server:1', to: 'users', oneWay: true }),
+    shaped('slow-link', 12, { target: 0, forS: 20, bandwidthMbps: 1 }),
+    shaped('slow-link', 14, { target: 0, forS: 20, extraLatencyMs: 200 }),
+    shaped('partition', 18, { from: 'region:0', to: 'region:1' }),
+    shaped('partition-heal', 20, { from: 'users', to: 'server:1', oneWay: true }),
+  ];
+  const entries = faultEntries([], schedule, 3);
+
+  it('keeps group partitions off the broker links (no server) and gives slow links theirs', () => {
+    expect(entries.map((e) => e.server)).toEqual([null, null, null, 0, 0, null, null]);
+    expect(entries[0]).toMatchObject({ from: 'users', to: 'server:1', oneWay: true });
+    expect(entries[3]).toMatchObject({ bandwidthMbps: 1, extraLatencyMs: 0 });
+  });
+
+  it('replays user cuts, heals and slow links between a click and the next snapshot', () => {
+    const at11 = clusterCondition(entries, 11, 3, 3, 10);
+    expect(at11.usersCut).toEqual(['none', 'to-server', 'none']);
+    expect(at11.partitioned).toEqual([false, false, false]);
+    const at17 = clusterCondition(entries, 17, 3, 3, 10);
+    expect(at17.usersCut).toEqual(['none', 'both', 'none']);
+    expect(at17.slowLink).toEqual([true, false, false]);
+    expect(at17.slowBy[0]?.index).toBe(3);
+    expect([...at17.noEffect].sort()).toEqual([2, 4]);
+    const at25 = clusterCondition(entries, 25, 3, 3, 10);
+    // The heal at 20 s closed the users → WS 2 cut; WS 2 → users is still open.
+    expect(at25.usersCut).toEqual(['none', 'to-users', 'none']);
+    expect(at25.userCuts[1].map((e) => e.index)).toEqual([1]);
+    // Region partitions never mark a broker link.
+    expect(at25.partitioned).toEqual([false, false, false]);
+    const at40 = clusterCondition(entries, 40, 3, 3, 10);
+    expect(at40.slowLink).toEqual([false, false, false]);
+  });
+
+  it('reads slow links from the model state when the snapshot is fresh', () => {
+    const state: ClusterState = {
+      servers: ['up', 'up', 'up'],
+      brokerCut: [false, false, false],
+      slowLink: [false, false, true],
+      brokerUp: true,
+      lbUp: true,
+      partitions: 1,
+      scaleOutRoom: 0,
+      rebalancing: false,
+    };
+    const records = schedule.map((f, i) => ({
+      ...record(f, 10),
+      applied: i !== 2 && i !== 4,
+    }));
+    const c = conditionFromState(state, faultEntries(records, schedule, 3), 17);
+    expect(c.slowLink).toEqual([false, false, true]);
+    expect(c.usersCut[1]).toBe('both');
+    expect([...c.noEffect].sort()).toEqual([2, 4]);
+  });
+
+  it('draws and offers what the link can still take', () => {
+    const c = clusterCondition(entries, 17, 3, 3, 10);
+    expect(userLinkMarks(c)).toEqual([
+      { tone: 'slow', label: 'cap 1 Mbit/s' },
+      { tone: 'cut', label: 'cut ⇄' },
+      null,
+    ]);
+    const slowMenu = userLinkMenu(0, c, name);
+    expect(slowMenu.status).toEqual(['slowed: cap 1 Mbit/s, until 32 s']);
+    expect(slowMenu.items.filter((i) => i.group === 'slow').every((i) => i.fault === null)).toBe(
+      true,
+    );
+    expect(slowMenu.slowNote).toMatch(/no heal/);
+    const cutMenu = userLinkMenu(1, c, name);
+    expect(cutMenu.items.map((i) => i.key)).toEqual([
+      'slow',
+      'lossy',
+      'cap',
+      'cut-up',
+      'cut-down',
+      'cut-both',
+      'heal-0',
+      'heal-1',
+    ]);
+    expect(cutMenu.items.find((i) => i.key === 'cut-both')?.fault).toBeNull();
+    expect(cutMenu.items.find((i) => i.key === 'heal-0')?.fault).toEqual({
+      kind: 'partition-heal',
+      target: 0,
+      from: 'users',
+      to: 'server:1',
+      oneWay: true,
+    });
+    const at25 = userLinkMenu(1, clusterCondition(entries, 25, 3, 3, 10), name);
+    expect(at25.items.filter((i) => i.key.startsWith('heal')).map((i) => i.label)).toEqual([
+      'Heal',
+    ]);
+    expect(at25.items.find((i) => i.key === 'cut-up')?.fault).not.toBeNull();
+    expect(at25.items.find((i) => i.key === 'cut-down')?.fault).toBeNull();
+  });
+
+  it('labels the new shapes on the timeline', () => {
+    const records = schedule.map((f, i) => ({
+      ...record(f, [120, 300, 0, 800, 0, 2000, 1][i]),
+      applied: i !== 2 && i !== 4,
+    }));
+    const e = faultEntries(records, schedule, 3);
+    const noEffect = new Set([2, 4]);
+    const label = (i: number) => faultLabel(e[i], name, 30, noEffect);
+    expect(label(0)).toBe('partition · users → WS 2 (one way) · hit 120 connections cut off');
+    expect(label(1)).toBe('partition · WS 2 → users (one way) · hit 300 connections cut off');
+    expect(label(2)).toBe('partition · WS 2 → users (one way) · no effect: already cut');
+    expect(label(3)).toBe('slow-link · WS 1 · cap 1 Mbit/s for 20 s · hit 800 connections slowed');
+    expect(label(4)).toBe('slow-link · WS 1 · +200 ms for 20 s · no effect: link already slowed');
+    expect(label(5)).toBe('partition · region:0 ⇄ region:1 · hit 2,000 connections cut off');
+    expect(hitUnit('slow-link')).toBe('connections slowed');
+    // A plain broker ↔ server partition reads as before.
+    const plain = [fault('partition', 5, 2)];
+    expect(faultLabel(faultEntries([record(plain[0], 9)], plain, 3)[0], name, 6)).toBe(
+      'partition · WS 3 · hit 9 connections cut off',
+    );
+  });
+
+  it('draws timed slow links with their planned end and no-effect faults as marks', () => {
+    const records = schedule.map((f, i) => ({ ...record(f, 10), applied: i !== 4 }));
+    const e = faultEntries(records, schedule, 3);
+    const g = timelineGeometry(e, [], {
+      width: 600,
+      nowS: 20,
+      durationS: 60,
+      drainS: 10,
+      noEffect: new Set([4]),
+    });
+    const slow = g.rows.find((r) => r.index === 3)!;
+    const x = (s: number) => (s / 60) * g.innerWidth;
+    expect(slow.open).toBe(true);
+    expect(slow.barEndX).toBeCloseTo(x(20));
+    expect(slow.plannedEndX).toBeCloseTo(x(32));
+    const noop = g.rows.find((r) => r.index === 4)!;
+    expect(noop.noEffect).toBe(true);
+    expect(noop.barEndX).toBeNull();
+    expect(g.rows.filter((r) => r.noEffect)).toHaveLength(1);
+  });
+});
+
+describe('the consumer group strip', () => {
+  it('colours each partition by its owner and sums the shares', () => {
+    const s = partitionStrip([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], false, name);
+    expect(s.cells).toHaveLength(12);
+    expect(s.cells[4]).toMatchObject({
+      partition: 4,
+      label: 'P4',
+      owner: 1,
+      colour: serverColour(1),
+      title: 'P4 → WS 2',
+    });
+    expect(s.owners.map((o) => [o.name, o.partitions])).toEqual([
+      ['WS 1', 4],
+      ['WS 2', 4],
+      ['WS 3', 4],
+    ]);
+    expect(s.unowned).toBe(0);
+    expect(s.aggregated).toBe(false);
+    expect(s.summary).toBe('12 partitions over 3 servers');
+  });
+
+  it('shows partitions without an owner after a crash and while rebalancing', () => {
+    const crashed = partitionStrip([-1, 1, 2, -1, 1, 2], false, name);
+    expect(crashed.unowned).toBe(2);
+    expect(crashed.cells[0]).toMatchObject({ owner: -1, colour: null });
+    expect(crashed.cells[0].title).toBe('P0: no owner (its owner is gone)');
+    expect(crashed.summary).toBe('6 partitions over 2 servers; 2 waiting for an owner');
+    const revoked = partitionStrip([-1, -1, -1], true, name);
+    expect(revoked.summary).toBe('rebalancing: all of 3 revoked');
+    expect(revoked.cells[2].title).toMatch(/rebalances/);
+    expect(partitionStrip([], false, name).cells).toEqual([]);
+  });
+
+  it('sums a big topic into shares instead of one cell per partition', () => {
+    const owners = Array.from({ length: 100 }, (_, p) => p % 4);
+    const s = partitionStrip(owners, false, name);
+    expect(s.aggregated).toBe(true);
+    expect(s.owners.map((o) => o.partitions)).toEqual([25, 25, 25, 25]);
   });
 });

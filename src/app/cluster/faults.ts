@@ -14,7 +14,18 @@ export interface ClusterCondition {
   lbDown: boolean;
   /** Faults that fired but changed nothing (a crash of a server that was already down). */
   noEffect: Set<number>;
+  /** Per server: a slow-link fault (delay, loss or a bandwidth cap) on its user links is in force. */
+  slowLink: boolean[];
+  /** Per server: which way a partition cuts it from its users now. */
+  usersCut: UserCut[];
+  /** Per server: the open partitions between it and its users (what "Heal" closes). */
+  userCuts: FaultEntry[][];
+  /** Per server: the slow-link fault in force, when the schedule says which. */
+  slowBy: (FaultEntry | null)[];
 }
+
+/** How a partition cuts a server's user links: not, its deliveries, what users send, or both. */
+export type UserCut = 'none' | 'to-users' | 'to-server' | 'both';
 
 /** A fault as the views need it: the schedule entry (its planned duration) and what it did so far. */
 export interface FaultEntry extends FaultRecord {
@@ -24,6 +35,14 @@ export interface FaultEntry extends FaultRecord {
   forS: number;
   /** The server this fault concerns, if any (a scale-out's is the server that joined). */
   server: number | null;
+  /** Partitions between named groups (and their heals): the groups and whether one way only. */
+  from?: string;
+  to?: string;
+  oneWay?: boolean;
+  /** slow-link: what it does to the server's user links. */
+  extraLatencyMs?: number;
+  lossProbability?: number;
+  bandwidthMbps?: number;
 }
 
 const TARGETED = new Set([
@@ -32,6 +51,7 @@ const TARGETED = new Set([
   'partition',
   'server-restart',
   'partition-heal',
+  'slow-link',
 ]);
 
 /** Heals end a fault left open; the timeline draws them on the bar they close, not as rows. */
@@ -60,22 +80,25 @@ export function faultEntries(
       recoveredAtS: null,
       applied: false,
     };
-    // A partition between named groups is not about one server's broker link.
-    const groups = (r.kind === 'partition' || r.kind === 'partition-heal') && f?.to !== undefined;
-    const brokerLink = groups && (f.from ?? 'broker') === 'broker' && /^server:\d+$/.test(f.to!);
-    out.push({
-      ...r,
-      index: i,
-      forS: f?.forS ?? 0,
-      server:
-        groups && !brokerLink
-          ? null
-          : brokerLink
-            ? Number(f.to!.slice(7))
-            : TARGETED.has(r.kind)
-              ? r.target
-              : null,
-    });
+    const shape: Partial<FaultEntry> = {};
+    let server = TARGETED.has(r.kind) ? r.target : null;
+    if (f && (r.kind === 'partition' || r.kind === 'partition-heal')) {
+      // The groups as the model reads them: without from/to, broker ↔ server `target`.
+      shape.from = f.from ?? 'broker';
+      shape.to = f.to ?? `server:${f.target}`;
+      shape.oneWay = f.oneWay;
+      // Only a broker ↔ server partition concerns one server's broker link.
+      const other =
+        shape.from === 'broker' ? shape.to : shape.to === 'broker' ? shape.from : undefined;
+      const m = other === undefined ? null : /^server:(\d+)$/.exec(other);
+      server = m ? Number(m[1]) : null;
+    }
+    if (f && r.kind === 'slow-link') {
+      shape.extraLatencyMs = f.extraLatencyMs;
+      shape.lossProbability = f.lossProbability;
+      shape.bandwidthMbps = f.bandwidthMbps;
+    }
+    out.push({ ...r, ...shape, index: i, forS: f?.forS ?? 0, server });
     if (r.kind === 'scale-out') scaleOuts.push(out[out.length - 1]);
   }
   scaleOuts
@@ -149,7 +172,19 @@ export function clusterCondition(
         break;
     }
   }
-  return { servers, partitioned, brokerDown, lbDown, noEffect };
+  const links = linkReplay(entries, nowS, shownServers);
+  for (const i of links.noEffect) noEffect.add(i);
+  return {
+    servers,
+    partitioned,
+    brokerDown,
+    lbDown,
+    noEffect,
+    slowLink: links.slowBy.map((e) => e !== null),
+    usersCut: links.usersCut,
+    userCuts: links.userCuts,
+    slowBy: links.slowBy,
+  };
 }
 
 /**
@@ -164,13 +199,122 @@ export function conditionFromState(
   const noEffect = new Set<number>();
   for (const e of entries)
     if (e.atS <= nowS && e.applied === false && !HEAL_KINDS.has(e.kind)) noEffect.add(e.index);
+  const links = linkReplay(entries, nowS, state.servers.length);
   return {
     servers: [...state.servers],
     partitioned: [...state.brokerCut],
     brokerDown: !state.brokerUp,
     lbDown: !state.lbUp,
     noEffect,
+    // Older snapshots (or runs without the field) fall back to the replay.
+    slowLink: state.slowLink ? [...state.slowLink] : links.slowBy.map((e) => e !== null),
+    usersCut: links.usersCut,
+    userCuts: links.userCuts,
+    slowBy: links.slowBy,
   };
+}
+
+/** A partition's identity as the model keys it: a heal closes the open one with the same key. */
+export function partitionKey(e: Pick<FaultEntry, 'from' | 'to' | 'oneWay' | 'target'>): string {
+  return `${e.from ?? 'broker'}>${e.to ?? `server:${e.target}`}/${e.oneWay ? 1 : 0}`;
+}
+
+/** Which servers a group names: one, all of them, or none (not a server group). */
+function serverSide(group: string): number | 'all' | null {
+  if (group === 'servers') return 'all';
+  const m = /^server:(\d+)$/.exec(group);
+  return m ? Number(m[1]) : null;
+}
+
+const isUsers = (group: string) => group === 'users' || /^users:\d+$/.test(group);
+
+/**
+ * What a partition does to server user links: the servers it concerns and the direction it cuts
+ * (null for partitions that do not stand between servers and users, or only by region).
+ */
+export function userLinkCut(
+  e: Pick<FaultEntry, 'from' | 'to' | 'oneWay'>,
+): { servers: number | 'all'; cut: Exclude<UserCut, 'none'> } | null {
+  if (e.from === undefined || e.to === undefined) return null;
+  const a = serverSide(e.from);
+  const b = serverSide(e.to);
+  if (a !== null && isUsers(e.to)) return { servers: a, cut: e.oneWay ? 'to-users' : 'both' };
+  if (b !== null && isUsers(e.from)) return { servers: b, cut: e.oneWay ? 'to-server' : 'both' };
+  return null;
+}
+
+function joinCuts(a: UserCut, b: UserCut): UserCut {
+  if (a === 'none') return b;
+  if (b === 'none' || a === b) return a;
+  return 'both';
+}
+
+/** When a lasting fault ends: its recorded recovery, else its planned one (null: not planned). */
+function endOf(e: FaultEntry): number | null {
+  return e.recoveredAtS ?? (e.forS > 0 ? e.atS + e.forS : null);
+}
+
+/**
+ * Replays partitions and slow links up to `nowS` with the model's rules: a partition with the
+ * same groups as one in force changes nothing, a heal closes the open one with its key, a link
+ * already slowed takes no second slow-link; each ends at its recovery (or its planned end).
+ */
+export function linkReplay(
+  entries: readonly FaultEntry[],
+  nowS: number,
+  shownServers: number,
+): {
+  usersCut: UserCut[];
+  userCuts: FaultEntry[][];
+  slowBy: (FaultEntry | null)[];
+  noEffect: Set<number>;
+} {
+  const noEffect = new Set<number>();
+  const open = new Map<string, FaultEntry>();
+  const slowBy: (FaultEntry | null)[] = Array.from({ length: shownServers }, () => null);
+  const slowUntil = Array.from({ length: shownServers }, () => -Infinity);
+  type Step = { atS: number; end: boolean; e: FaultEntry };
+  const steps: Step[] = [];
+  for (const e of entries) {
+    if (e.atS > nowS) continue;
+    if (e.kind !== 'partition' && e.kind !== 'partition-heal' && e.kind !== 'slow-link') continue;
+    steps.push({ atS: e.atS, end: false, e });
+    const end = e.kind === 'partition' ? endOf(e) : null;
+    if (end !== null && end <= nowS) steps.push({ atS: end, end: true, e });
+  }
+  steps.sort((a, b) => a.atS - b.atS || Number(a.end) - Number(b.end) || a.e.index - b.e.index);
+  for (const { atS, end, e } of steps) {
+    if (e.kind === 'slow-link') {
+      const s = e.target;
+      if (s < 0 || s >= shownServers) continue;
+      if (slowUntil[s] > atS) {
+        noEffect.add(e.index);
+        continue;
+      }
+      slowUntil[s] = endOf(e) ?? Infinity;
+      slowBy[s] = e;
+      continue;
+    }
+    const key = partitionKey(e);
+    if (e.kind === 'partition-heal') open.delete(key);
+    else if (end) {
+      if (open.get(key) === e) open.delete(key);
+    } else if (open.has(key)) noEffect.add(e.index);
+    else open.set(key, e);
+  }
+  for (let s = 0; s < shownServers; s++) if (slowUntil[s] <= nowS) slowBy[s] = null;
+  const usersCut: UserCut[] = Array.from({ length: shownServers }, () => 'none');
+  const userCuts: FaultEntry[][] = Array.from({ length: shownServers }, () => []);
+  for (const e of open.values()) {
+    const link = userLinkCut(e);
+    if (!link) continue;
+    for (let s = 0; s < shownServers; s++)
+      if (link.servers === 'all' || link.servers === s) {
+        usersCut[s] = joinCuts(usersCut[s], link.cut);
+        userCuts[s].push(e);
+      }
+  }
+  return { usersCut, userCuts, slowBy, noEffect };
 }
 
 /** A fault for the worker: kind and its fields (the worker fills in the time: now). */
@@ -195,6 +339,51 @@ export function partitionToggle(cut: boolean, s: number): FaultInput {
   return cut ? { kind: 'partition-heal', target: s } : { kind: 'partition', target: s, forS: 0 };
 }
 
+/** How long a slow-link injected by click lasts (it has no heal: it ends on its own). */
+export const SLOW_LINK_S = 20;
+
+/** A slow-link on server `s`'s user links: extra delay, loss or a bandwidth cap, for `forS`. */
+export function slowLinkFault(
+  s: number,
+  change: { extraLatencyMs?: number; lossProbability?: number; bandwidthMbps?: number },
+  forS = SLOW_LINK_S,
+): FaultInput {
+  return { kind: 'slow-link', target: s, forS, ...change };
+}
+
+/**
+ * A partition between server `s` and the users: `to-server` cuts only what users send (acks,
+ * pongs, handshakes), `to-users` only what the server sends, `both` everything. Until healed.
+ */
+export function userPartitionFault(s: number, cut: Exclude<UserCut, 'none'>): FaultInput {
+  const server = `server:${s}`;
+  return cut === 'to-server'
+    ? { kind: 'partition', target: s, from: 'users', to: server, oneWay: true, forS: 0 }
+    : {
+        kind: 'partition',
+        target: s,
+        from: server,
+        to: 'users',
+        oneWay: cut === 'to-users',
+        forS: 0,
+      };
+}
+
+/** The heal of an open partition: the same groups and direction. */
+export function partitionHeal(
+  e: Pick<FaultEntry, 'from' | 'to' | 'oneWay' | 'target'>,
+): FaultInput {
+  if (e.from === undefined && e.to === undefined)
+    return { kind: 'partition-heal', target: e.target };
+  return {
+    kind: 'partition-heal',
+    target: e.target,
+    from: e.from ?? 'broker',
+    to: e.to ?? `server:${e.target}`,
+    oneWay: e.oneWay ?? false,
+  };
+}
+
 /** What a fault's hit counts, by kind. */
 export function hitUnit(kind: string): string {
   switch (kind) {
@@ -202,9 +391,63 @@ export function hitUnit(kind: string): string {
       return 'messages';
     case 'partition':
       return 'connections cut off';
+    case 'slow-link':
+      return 'connections slowed';
     default:
       return 'connections';
   }
+}
+
+/** Why a fault that fired changed nothing, by kind. */
+export function noEffectReason(kind: string): string {
+  switch (kind) {
+    case 'server-crash':
+    case 'broker-down':
+    case 'lb-down':
+      return 'already down';
+    case 'graceful-shutdown':
+      return 'not serving';
+    case 'scale-out':
+      return 'no room';
+    case 'partition':
+      return 'already cut';
+    case 'slow-link':
+      return 'link already slowed';
+    default:
+      return 'nothing to hit';
+  }
+}
+
+/** A partition group for people: `server:1` → "WS 2"; other groups as the scenario names them. */
+export function groupName(group: string, serverName: (s: number) => string): string {
+  const m = /^server:(\d+)$/.exec(group);
+  return m ? serverName(Number(m[1])) : group;
+}
+
+/** "users → WS 2 (one way)", "region:0 ⇄ region:1": the groups a partition cuts apart. */
+export function partitionGroups(
+  e: Pick<FaultEntry, 'from' | 'to' | 'oneWay' | 'target'>,
+  serverName: (s: number) => string,
+): string {
+  const from = groupName(e.from ?? 'broker', serverName);
+  const to = groupName(e.to ?? `server:${e.target}`, serverName);
+  return e.oneWay ? `${from} → ${to} (one way)` : `${from} ⇄ ${to}`;
+}
+
+/** "+200 ms, 5% loss, cap 1 Mbit/s": what a slow-link does to a server's user links. */
+export function slowLinkWhat(
+  e: Pick<FaultEntry, 'extraLatencyMs' | 'lossProbability' | 'bandwidthMbps'>,
+): string {
+  const parts: string[] = [];
+  if (e.extraLatencyMs) parts.push(`+${+e.extraLatencyMs.toFixed(1)} ms`);
+  if (e.lossProbability) parts.push(`${+(e.lossProbability * 100).toFixed(1)}% loss`);
+  if (e.bandwidthMbps) parts.push(`cap ${formatMbps(e.bandwidthMbps)}`);
+  return parts.length ? parts.join(', ') : 'no change';
+}
+
+/** "1 Mbit/s", "250 kbit/s". */
+export function formatMbps(mbps: number): string {
+  return mbps >= 1 ? `${+mbps.toFixed(1)} Mbit/s` : `${+(mbps * 1000).toFixed(0)} kbit/s`;
 }
 
 /** "server-crash · WS 2 · hit 1,200 connections": what the fault was, where, and what it hit. */
@@ -215,9 +458,16 @@ export function faultLabel(
   noEffect?: ReadonlySet<number>,
 ): string {
   const parts: string[] = [e.kind];
-  if (e.server !== null) parts.push(serverName(e.server));
+  const grouped =
+    (e.kind === 'partition' || e.kind === 'partition-heal') &&
+    e.from !== undefined &&
+    (e.server === null || e.oneWay === true);
+  if (grouped) parts.push(partitionGroups(e, serverName));
+  else if (e.server !== null) parts.push(serverName(e.server));
+  if (e.kind === 'slow-link')
+    parts.push(`${slowLinkWhat(e)}${e.forS > 0 ? ` for ${formatSeconds(e.forS)}` : ''}`);
   if (e.atS > nowS) parts.push(`at ${formatSeconds(e.atS)}`);
-  else if (noEffect?.has(e.index)) parts.push('no effect: already down');
+  else if (noEffect?.has(e.index)) parts.push(`no effect: ${noEffectReason(e.kind)}`);
   else if (e.kind === 'scale-out') parts.push(e.hit > 0 ? 'joined' : 'no room');
   else if (HEAL_KINDS.has(e.kind)) parts.push(e.hit > 0 ? 'healed' : 'nothing was down');
   else parts.push(`hit ${formatCount(e.hit)} ${hitUnit(e.kind)}`);

@@ -14,10 +14,14 @@ export interface TimelineRow {
   barEndX: number | null;
   /** The bar reaches "now" because the fault is still open. */
   open: boolean;
+  /** An open fault with a planned end (a timed slow link, a crash for 10 s): where it will end. */
+  plannedEndX: number | null;
   /** Not fired yet: drawn hollow, its planned bar dashed. */
   pending: boolean;
   /** A heal (click) ended it: a cap is drawn at barEndX. */
   healed: boolean;
+  /** It fired but changed nothing (the run recorded it as not applied): a hollow, struck mark. */
+  noEffect: boolean;
   label: string;
   labelX: number;
   labelAnchor: 'start' | 'end';
@@ -47,6 +51,7 @@ const LASTING = new Set([
   'lb-down',
   'partition',
   'graceful-shutdown',
+  'slow-link',
 ]);
 
 export function timelineGeometry(
@@ -77,6 +82,7 @@ export function timelineGeometry(
     const lasting = LASTING.has(e.kind);
     let barEnd: number | null = null;
     let open = false;
+    let plannedEnd: number | null = null;
     if (lasting) {
       const plannedS =
         e.kind === 'graceful-shutdown' ? options.drainS : e.forS > 0 ? e.forS : Infinity;
@@ -87,6 +93,7 @@ export function timelineGeometry(
       else {
         barEnd = nowS;
         open = true;
+        if (Number.isFinite(plannedS) && e.atS + plannedS > nowS) plannedEnd = e.atS + plannedS;
       }
     }
     const healed =
@@ -106,8 +113,10 @@ export function timelineGeometry(
       x: xs,
       barEndX,
       open,
+      plannedEndX: plannedEnd === null ? null : clampX(plannedEnd),
       pending,
       healed,
+      noEffect: !pending && options.noEffect?.has(e.index) === true,
       label,
       labelX,
       labelAnchor: right ? 'start' : 'end',

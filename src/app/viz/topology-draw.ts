@@ -1,6 +1,7 @@
 // Paints the topology on a 2D canvas: edges by hop, nodes with live load, and the moving message marks.
 import type { ServerStats } from '../../sim/types.ts';
 import type { ClusterCondition, ServerCondition } from '../cluster/faults.ts';
+import type { UserLinkMark } from '../cluster/links.ts';
 import { formatCompact, formatCount, formatPercent } from '../format.ts';
 import type { Mark } from '../motion.ts';
 import { cpuColour, palette } from './palette.ts';
@@ -8,6 +9,7 @@ import {
   edgeFor,
   handleAt,
   pointAt,
+  userLabelAt,
   type EdgeGeom,
   type NodeGeom,
   type TopologyLayout,
@@ -30,6 +32,8 @@ export interface DrawInput {
   selectedId?: string | null;
   /** Cluster runs: users connected to each server now, shown in its user group. */
   liveUsers?: Map<string, number>;
+  /** Cluster runs: per server, its user link slowed or cut (drawn dashed, with a label). */
+  userLinks?: readonly (UserLinkMark | null)[];
 }
 
 /** The failed look: a red outline on a grey fill, labels struck through. */
@@ -109,6 +113,20 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
   }
   for (const e of layout.edges) {
     const hits = active.get(e.id) ?? 0;
+    const link = userLinkOf(input, layout, e);
+    if (link && !edgeDown(input, layout, e)) {
+      // A slowed or cut user link: dashed in its tone (the label is drawn over it later).
+      ctx.globalAlpha = 0.9;
+      ctx.strokeStyle = link.tone === 'cut' ? palette.drop : palette.max;
+      ctx.lineWidth = grid ? 1.2 : 2;
+      ctx.setLineDash(link.tone === 'cut' ? [4, 4] : [7, 3]);
+      ctx.beginPath();
+      ctx.moveTo(e.x0, e.y0);
+      ctx.bezierCurveTo(e.c1x, e.c1y, e.c2x, e.c2y, e.x1, e.y1);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      continue;
+    }
     const cut = partitioned(input, layout, e);
     if (cut || edgeDown(input, layout, e)) {
       ctx.globalAlpha = cut ? 0.85 : 0.35;
@@ -167,7 +185,26 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
 
   if (!still) drawMarks(ctx, layout, marks);
   if (layout.kind === 'protocol') drawProtocolLabels(ctx, layout);
-  else drawHopLabels(ctx, layout);
+  else {
+    const marked = new Set(
+      layout.edges.filter((e) => userLinkOf(input, layout, e)).map((e) => e.id),
+    );
+    drawHopLabels(ctx, layout, marked);
+    if (!grid)
+      for (const e of layout.edges) {
+        const link = userLinkOf(input, layout, e);
+        if (!link) continue;
+        const [x, y] = userLabelAt(e);
+        pill(ctx, link.label, x, y, link.tone === 'cut' ? palette.drop : palette.max);
+      }
+  }
+}
+
+/** A server → users edge's slow/cut mark, if any. */
+function userLinkOf(input: DrawInput, layout: TopologyLayout, e: EdgeGeom): UserLinkMark | null {
+  if (!input.userLinks || e.hop !== 'hop1' || layout.byId.get(e.to)?.kind !== 'users') return null;
+  const s = serverIndex(e.from);
+  return (s >= 0 && input.userLinks[s]) || null;
 }
 
 function pill(ctx: CanvasRenderingContext2D, label: string, x: number, y: number, colour: string) {
@@ -201,16 +238,23 @@ function drawProtocolLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayou
 }
 
 /** A pill naming the hop on the first edge of each fan (broker → servers, servers → users). */
-function drawHopLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayout): void {
+function drawHopLabels(
+  ctx: CanvasRenderingContext2D,
+  layout: TopologyLayout,
+  /** Edges that carry their own label (a slowed or cut user link): the pill goes elsewhere. */
+  skip: ReadonlySet<string> = new Set(),
+): void {
   for (const hop of ['hop2', 'hop1'] as const) {
-    const fan = layout.edges.filter(
+    const all = layout.edges.filter(
       (e) => e.hop === hop && layout.byId.get(e.from)?.kind !== 'source',
     );
+    const free = all.filter((e) => !skip.has(e.id));
+    const fan = free.length ? free : all;
     if (!fan.length) continue;
     const e = fan.reduce((a, b) => (b.y1 < a.y1 ? b : a));
     const [x, midY] = pointAt(e, 0.5);
     const label = hop === 'hop2' ? 'HOP 2' : 'HOP 1';
-    const y = layout.mode === 'grid' || fan.length === 1 ? Math.max(40, midY - 16) : midY;
+    const y = layout.mode === 'grid' || all.length === 1 ? Math.max(40, midY - 16) : midY;
     const at = { x };
     ctx.font = `700 10px ${FONT}`;
     const w = ctx.measureText(label).width + 12;

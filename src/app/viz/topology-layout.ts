@@ -218,6 +218,27 @@ export function handleAt(e: EdgeGeom): [number, number] {
   return pointAt(e, 0.8);
 }
 
+/** Where a server → users link's handle sits (its slow/cut menu): near the users' end. */
+export function userHandleAt(e: EdgeGeom): [number, number] {
+  return pointAt(e, 0.8);
+}
+
+/** Where a server → users link's condition label ("+200 ms", "cut ⇄") sits. */
+export function userLabelAt(e: EdgeGeom): [number, number] {
+  return pointAt(e, 0.42);
+}
+
+/** The server → users edges (hop 1 of a two-hop layout), by server index. */
+export function userEdges(layout: TopologyLayout): Map<number, EdgeGeom> {
+  const out = new Map<number, EdgeGeom>();
+  if (layout.kind !== 'two-hop') return out;
+  for (const e of layout.edges) {
+    const m = /^server-(\d+)$/.exec(e.from);
+    if (m && e.hop === 'hop1' && layout.byId.get(e.to)?.kind === 'users') out.set(Number(m[1]), e);
+  }
+  return out;
+}
+
 /** A cubic edge between two boxes, leaving a's right side and entering b's left side (dy shifts both ends). */
 function curve(
   e: Pick<EdgeGeom, 'id' | 'from' | 'to' | 'hop' | 'style'>,
