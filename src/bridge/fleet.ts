@@ -56,6 +56,11 @@ export function killAllChildren(): void {
   children.clear();
 }
 
+/** Child processes alive right now (tests check that a run leaves none behind). */
+export function liveChildren(): number {
+  return children.size;
+}
+
 function hook(): void {
   if (hooked) return;
   hooked = true;

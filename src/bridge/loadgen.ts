@@ -3,6 +3,7 @@
 // stamps each update when it publishes it and receives it, so one clock measures end to end.
 import http from 'node:http';
 import { EventSource } from 'eventsource';
+import { SseReader } from './sse-client.ts';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../sim/histogram.ts';
 import { backoffUs } from '../sim/models/cluster/backoff.ts';
@@ -60,7 +61,7 @@ class Client {
   attempt = 0;
   closedByUs = false;
   ws: WebSocket | null = null;
-  es: EventSource | null = null;
+  es: { close(): void } | null = null;
   cookie = '';
   downSince: number | null = null;
   cursor = -2;
@@ -111,6 +112,8 @@ export class LoadGenerator {
   private source: WebSocket | null = null;
   private readonly logBuffer: Update[] = [];
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+  /** SSE streams: one socket each, never pooled. */
+  private readonly sseAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   t0 = 0;
   private t0Ns = 0n;
   private stopped = false;
@@ -152,10 +155,10 @@ export class LoadGenerator {
   // ---- Connections.
 
   /** Two-hop: connect everyone before the replay starts and wait for their welcomes. */
-  async warmUp(timeoutMs: number): Promise<void> {
+  async warmUp(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     for (const c of this.clients) this.connect(c);
     const until = Date.now() + timeoutMs;
-    while (this.clients.some((c) => !c.welcomed) && Date.now() < until)
+    while (this.clients.some((c) => !c.welcomed) && Date.now() < until && !signal?.aborted)
       await new Promise((r) => setTimeout(r, 20));
   }
 
@@ -236,6 +239,24 @@ export class LoadGenerator {
 
   private connectSse(c: Client): void {
     if (this.stopped) return;
+    if (process.env.HOPLAB_SSE_CLIENT !== 'eventsource') {
+      const url = `http://127.0.0.1:${this.ep.portOf(c.u)}/sse?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`;
+      c.es = new SseReader(
+        url,
+        {
+          onEvent: (type, data) => {
+            if (type === 'w') return this.onWelcome(c);
+            if (type !== 'message') return;
+            this.bytes += data.length;
+            const m = parseJson(data);
+            if (m) this.onUpdate(c, m);
+          },
+          onError: () => this.sseDown(c),
+        },
+        this.sseAgent,
+      );
+      return;
+    }
     const port = this.ep.portOf(c.u);
     const es = new EventSource(
       `http://127.0.0.1:${port}/sse?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`,
@@ -248,13 +269,15 @@ export class LoadGenerator {
       const m = parseJson(data);
       if (m) this.onUpdate(c, m);
     });
-    es.addEventListener('error', () => {
-      if (c.connected) {
-        c.connected = false;
-        c.downSince = this.nowRelUs();
-        this.windows.push({ u: c.u, fromUs: c.downSince, toUs: null });
-      }
-    });
+    es.addEventListener('error', () => this.sseDown(c));
+  }
+
+  private sseDown(c: Client): void {
+    if (c.connected) {
+      c.connected = false;
+      c.downSince = this.nowRelUs();
+      this.windows.push({ u: c.u, fromUs: c.downSince, toUs: null });
+    }
   }
 
   /** A connection ended: back off (the scenario's policy) and reconnect with resume. */
@@ -593,6 +616,7 @@ export class LoadGenerator {
     }
     this.source?.terminate();
     this.httpAgent.destroy();
+    this.sseAgent.destroy();
   }
 
   dispose(): void {

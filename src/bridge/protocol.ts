@@ -74,6 +74,8 @@ export type BridgeServerMessage =
   | { type: 'started'; scenario: string; seed: number; broker: string; durationS: number }
   | { type: 'progress'; measured: Measured }
   | { type: 'report'; report: BridgeReport }
+  /** The run was cancelled (a `cancel`); every process it started has been stopped. */
+  | { type: 'cancelled' }
   | { type: 'error'; field: string; message: string };
 
 /** `hoplab bridge … --json` prints this; the UI receives it at the end of a run. */

@@ -111,7 +111,7 @@ export async function runBridge(
       brokerHistory,
     });
     await gen.openSource();
-    if (plan.model === 'two-hop') await gen.warmUp(30_000);
+    if (plan.model === 'two-hop') await gen.warmUp(30_000, opts.signal);
     // Subscriptions of pub/sub servers take a moment to reach the broker.
     await sleep(200);
     gen.startClock(plan.model !== 'two-hop');

@@ -3,6 +3,7 @@
 // with zod; a bad message gets an `error` naming the field, never a crash. One run at a time.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ScenarioError } from '../scenario/errors.ts';
 import { getScenario } from '../scenario/registry.ts';
@@ -50,6 +51,25 @@ export interface ServeHandle {
   closed: Promise<void>;
 }
 
+/** How the control socket refuses a connection: the error's field, the close code, the words. */
+const REFUSALS = {
+  host: {
+    field: 'host',
+    code: 4403,
+    message: 'the Host header must be 127.0.0.1 or localhost with the bridge port',
+  },
+  origin: {
+    field: 'origin',
+    code: 4403,
+    message: 'the bridge accepts pages from http://localhost or http://127.0.0.1 only',
+  },
+  token: {
+    field: 'token',
+    code: 4401,
+    message: 'wrong or missing token: use the one the bridge printed when it started',
+  },
+} as const;
+
 function tokenMatches(given: string | null, token: string): boolean {
   if (given === null) return false;
   const a = Buffer.from(given);
@@ -68,16 +88,41 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const refuse = (code: number, why: string) =>
-      socket.end(
-        `HTTP/1.1 ${code} ${code === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\n\r\n${why}`,
-      );
-    if (!hostAllowed(req.headers.host, port)) return refuse(403, 'host');
-    if (!originAllowed(req.headers.origin)) return refuse(403, 'origin');
-    if (url.pathname !== BRIDGE_CONTROL_PATH) return refuse(403, 'path');
-    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'token');
+    if (url.pathname !== BRIDGE_CONTROL_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\npath');
+      return;
+    }
+    const refusal = !hostAllowed(req.headers.host, port)
+      ? REFUSALS.host
+      : !originAllowed(req.headers.origin)
+        ? REFUSALS.origin
+        : !tokenMatches(url.searchParams.get('token'), token)
+          ? REFUSALS.token
+          : null;
+    if (refusal) return refuseVisibly(req, socket, head, refusal);
     wss.handleUpgrade(req, socket, head, (ws) => onControl(ws));
   });
+
+  /**
+   * A browser sees any HTTP refusal of a WebSocket handshake as a bare failure (as if nothing
+   * listened), so a refused control connection is upgraded only to say why — one `error` naming
+   * the field — and closed with 4401 (token) or 4403 (origin, host). Nothing else is read from it
+   * or done for it.
+   */
+  function refuseVisibly(
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    refusal: { field: string; code: number; message: string },
+  ): void {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => {});
+      send(ws, { type: 'error', field: refusal.field, message: refusal.message });
+      ws.close(refusal.code, refusal.field);
+      // A peer that never answers the close is cut.
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    });
+  }
 
   function send(ws: WebSocket, msg: BridgeServerMessage): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
@@ -135,6 +180,7 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
           const plan = await makePlan(run, { net: 'emulate' }, (o) =>
             resolveRun(sc, o, run.seed, { faults }),
           );
+          if (controller.signal.aborted) return send(ws, { type: 'cancelled' });
           send(ws, {
             type: 'started',
             scenario: sc.id,
@@ -147,9 +193,12 @@ export async function serve(opts: ServeOptions): Promise<ServeHandle> {
             signal: controller.signal,
             onProgress: (m) => send(ws, { type: 'progress', measured: m }),
           });
-          send(ws, { type: 'report', report: details.report });
+          // runBridge has stopped every process of the run by the time it returns.
+          if (controller.signal.aborted) send(ws, { type: 'cancelled' });
+          else send(ws, { type: 'report', report: details.report });
         } catch (e) {
-          if (e instanceof ScenarioError)
+          if (controller.signal.aborted) send(ws, { type: 'cancelled' });
+          else if (e instanceof ScenarioError)
             send(ws, { type: 'error', field: e.field, message: e.message });
           else
             send(ws, { type: 'error', field: 'run', message: (e as Error).message.slice(0, 300) });

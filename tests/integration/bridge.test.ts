@@ -9,7 +9,7 @@ import { getScenario } from '../../src/scenario/registry.ts';
 import { resolveRun } from '../../src/scenario/resolve.ts';
 import { redisReachable } from '../../src/bridge/broker-client.ts';
 import { resolverFor } from '../../src/bridge/cli.ts';
-import { Fleet, killAllChildren } from '../../src/bridge/fleet.ts';
+import { Fleet, killAllChildren, liveChildren } from '../../src/bridge/fleet.ts';
 import { makePlan } from '../../src/bridge/plan.ts';
 import { runBridge, type BridgeRunDetails } from '../../src/bridge/run.ts';
 import { serve } from '../../src/bridge/serve.ts';
@@ -162,6 +162,40 @@ function wsStatus(url: string, headers: Record<string, string>): Promise<number>
   });
 }
 
+/**
+ * Connects to the control socket, sends a run request at once, and collects what comes back until
+ * the socket closes (or 3 s): the messages and the close code.
+ */
+function controlAttempt(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ messages: Record<string, unknown>[]; code: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    const messages: Record<string, unknown>[] = [];
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve({ messages, code: -1 });
+    }, 3_000);
+    ws.on('open', () =>
+      ws.send(
+        JSON.stringify({ type: 'run', scenario: 'two-hop', seed: 1, params: {}, durationS: 2 }),
+      ),
+    );
+    ws.on('message', (d) => {
+      const msg = JSON.parse(d.toString()) as Record<string, unknown>;
+      messages.push(msg);
+      // An accepted connection: the hello is enough (cancel the run it asked for by closing).
+      if (msg.type === 'hello') ws.close();
+    });
+    ws.on('error', () => {});
+    ws.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ messages, code });
+    });
+  });
+}
+
 describe('bridge: a local tool that protects itself', () => {
   it('refuses a hostile Origin and a foreign Host on a server', async () => {
     const fleet = new Fleet();
@@ -221,16 +255,31 @@ describe('bridge: a local tool that protects itself', () => {
     }
   });
 
-  it('control socket: refuses a bad or missing token and a hostile origin', async () => {
+  it('control socket: refuses a bad or missing token, a hostile origin and a foreign host in a way a browser can see; nothing runs for them', async () => {
     const handle = await serve({ port: 0 });
     try {
       const base = `ws://127.0.0.1:${handle.port}/control`;
-      expect(await wsStatus(`${base}?token=${handle.token}`, {})).toBe(101);
-      expect(await wsStatus(`${base}?token=wrong`, {})).toBe(401);
-      expect(await wsStatus(base, {})).toBe(401);
-      expect(
-        await wsStatus(`${base}?token=${handle.token}`, { origin: 'https://evil.example' }),
-      ).toBe(403);
+      const refused: [string, Record<string, string>, string, number][] = [
+        [`${base}?token=wrong`, {}, 'token', 4401],
+        [base, {}, 'token', 4401],
+        [`${base}?token=${handle.token}`, { origin: 'https://evil.example' }, 'origin', 4403],
+        [`${base}?token=wrong`, { origin: 'http://localhost.evil.example' }, 'origin', 4403],
+        [`${base}?token=${handle.token}`, { host: 'evil.example' }, 'host', 4403],
+        [`${base}?token=${handle.token}`, { host: '127.0.0.1:1' }, 'host', 4403],
+      ];
+      for (const [url, headers, field, code] of refused) {
+        const r = await controlAttempt(url, headers);
+        const what = `${url} ${JSON.stringify(headers)}`;
+        // Upgraded only to say why: one error naming the field, then the close code.
+        expect(r.messages, what).toEqual([
+          { type: 'error', field, message: expect.any(String) as string },
+        ]);
+        expect(r.code, what).toBe(code);
+      }
+      // The refused connections each sent a run: none started, no process was spawned.
+      expect(liveChildren()).toBe(0);
+      const ok = await controlAttempt(`${base}?token=${handle.token}`, {});
+      expect(ok.messages[0]?.type).toBe('hello');
     } finally {
       await handle.close();
     }
@@ -280,6 +329,24 @@ describe('bridge: a local tool that protects itself', () => {
       const report = (await next('report', 60_000)).report as Record<string, unknown>;
       expect(report.scenario).toBe('two-hop');
       expect((report.measured as Record<string, number>).lost).toBe(0);
+      expect(liveChildren()).toBe(0);
+      // A cancelled run ends with `cancelled` (not an error, not a report), its servers stopped.
+      ws.send(
+        JSON.stringify({
+          type: 'run',
+          scenario: 'redis-pubsub',
+          seed: 3,
+          params: { users: 100 },
+          durationS: 30,
+        }),
+      );
+      await next('started');
+      await next('progress');
+      expect(liveChildren()).toBeGreaterThan(0);
+      ws.send(JSON.stringify({ type: 'cancel' }));
+      await next('cancelled', 10_000);
+      expect(liveChildren()).toBe(0);
+      expect(inbox.filter((x) => x.type === 'report' || x.type === 'error')).toEqual([]);
       ws.terminate();
     } finally {
       await handle.close();

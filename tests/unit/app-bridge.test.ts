@@ -317,6 +317,41 @@ describe('bridge panel state', () => {
     expect(bridge.phase).toBe('connected');
   });
 
+  it('takes the bridge\'s "cancelled" as the end of the run', async () => {
+    let sendLater: ((m: unknown) => void) | null = null;
+    const fake = await fakeBridge({
+      onRun: (send) => {
+        send({ type: 'progress', measured: measured(1, 100) });
+        sendLater = send;
+      },
+    });
+    cleanups.push(fake.close);
+    const bridge = newState();
+    cleanups.push(() => bridge.dispose());
+    bridge.connect(fake.port, TOKEN);
+    await until(() => bridge.connected, 'connected');
+    expect(parseServerMessage('{"type":"cancelled"}')).toEqual({
+      ok: true,
+      message: { type: 'cancelled' },
+    });
+    bridge.run(request);
+    await until(() => bridge.history.length === 1, 'the first progress');
+    // Ended by the bridge (another tab's cancel, a bridge shutting down): back to connected.
+    sendLater!({ type: 'cancelled' });
+    await until(() => bridge.phase === 'connected', 'connected again');
+    expect(bridge.problem).toBeNull();
+    expect(bridge.history).toHaveLength(1);
+    // After the reader's own cancel, the confirmation changes nothing and shows no problem.
+    bridge.run(request);
+    await until(() => bridge.running, 'running again');
+    bridge.cancel();
+    sendLater!({ type: 'cancelled' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(bridge.phase).toBe('connected');
+    expect(bridge.problem).toBeNull();
+    expect(bridge.notice).toContain('cancelled');
+  });
+
   it('keeps the progress history bounded, first and latest points included', async () => {
     const fake = await fakeBridge({
       onRun: (send) => {

@@ -263,6 +263,11 @@ export class BridgeState {
       case 'error':
         this.onBridgeError(message.field, message.message);
         return;
+      case 'cancelled':
+        // The bridge confirms the cancel: the run is over (and its processes stopped).
+        this.cancelled = false;
+        if (this.running) this.phase = 'connected';
+        return;
     }
   }
 

@@ -43,12 +43,14 @@ const errorSchema = z.object({
   field: z.string().max(128),
   message: z.string().max(2000),
 });
+const cancelledSchema = z.object({ type: z.literal('cancelled') });
 const serverMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
   startedSchema,
   progressSchema,
   reportSchema,
   errorSchema,
+  cancelledSchema,
 ]);
 
 export type HelloMessage = Extract<BridgeServerMessage, { type: 'hello' }>;
@@ -73,7 +75,10 @@ export function parseServerMessage(data: unknown): ParsedMessage {
   const parsed = serverMessageSchema.safeParse(json);
   if (parsed.success) return { ok: true, message: asServerMessage(parsed.data) };
   const issue = parsed.error.issues[0];
-  if (type === undefined || !['hello', 'started', 'progress', 'report', 'error'].includes(type))
+  if (
+    type === undefined ||
+    !['hello', 'started', 'progress', 'report', 'error', 'cancelled'].includes(type)
+  )
     return { ok: false, why: `a message of unknown type ${JSON.stringify(type ?? null)}` };
   const where = issue?.path.length ? issue.path.join('.') : type;
   return { ok: false, why: `a malformed “${type}” message (${where}: ${issue?.message})` };
