@@ -232,7 +232,22 @@ export async function makePlan(
       notes.push('tabsPerClient > 1 is simulated; the bridge opens one stream per client');
   }
   if (sc.model === 'cluster') {
-    if (sc.topology.regions > 1) notes.push('regions > 1: inter-region delays are not emulated');
+    const t = sc.topology;
+    if (t.broker.kind === 'kafka' && t.broker.consumers === 'group')
+      throw new ScenarioError(
+        'consumers',
+        'consumers=group (one Kafka consumer group splitting the partitions, records relayed between servers) is simulated only; the bridge replays consumers=broadcast (each server its own group)',
+      );
+    if (t.delivery.awayShare > 0)
+      throw new ScenarioError(
+        'awayShare',
+        `awayShare=${t.delivery.awayShare} (users closing the app and coming back) is simulated only; the bridge replays it with awayShare=0`,
+      );
+    if (t.regions > 1) notes.push('regions > 1: inter-region delays are not emulated');
+    if (t.faults.some((f) => f.kind === 'server-crash' && !f.loseState))
+      notes.push(
+        'server-crash with loseState=false: the real crash is a SIGKILL, so the restarted server has lost its memory anyway',
+      );
   }
   if (options.net === 'loopback') {
     const oneWay = Math.max(0.1, Math.round((options.loopbackOneWayMs ?? 0.05) * 10) / 10);

@@ -2,6 +2,7 @@
 // balancer), replay the simulator's workload through real clients, apply the fault schedule for
 // real, let the run settle, measure, and tear everything down whatever happens.
 import { randomBytes } from 'node:crypto';
+import type { Fault } from '../scenario/schema.ts';
 import type { RunResult } from '../sim/types.ts';
 import { Rng } from '../sim/rng.ts';
 import { InProcessBroker } from './broker.ts';
@@ -170,7 +171,7 @@ export async function runBridge(
           );
           break;
         default:
-          unsupported.push(`${f.kind}@${f.atS}s`);
+          unsupported.push(unsupportedLabel(f));
       }
     }
 
@@ -280,6 +281,24 @@ export async function runBridge(
     await inproc?.stop();
     if (opts.redisUrl) await deleteRedisKeys(opts.redisUrl, prefix).catch(() => 0);
   }
+}
+
+/** A fault the bridge does not reproduce, named with what it would have done. */
+function unsupportedLabel(f: Fault): string {
+  let what: string = f.kind;
+  if (f.kind === 'partition') {
+    const between =
+      f.from && f.to ? `${f.from}${f.oneWay ? '→' : '↔'}${f.to}` : `broker↔server:${f.target}`;
+    what = `partition(${between}${f.oneWay ? ', one way' : ''})`;
+  } else if (f.kind === 'slow-link') {
+    const parts = [
+      f.extraLatencyMs > 0 ? `+${f.extraLatencyMs} ms` : '',
+      f.lossProbability > 0 ? `loss ${f.lossProbability}` : '',
+      f.bandwidthMbps > 0 ? `${f.bandwidthMbps} Mbit/s` : '',
+    ].filter(Boolean);
+    what = `slow-link(server:${f.target}${parts.length ? `, ${parts.join(', ')}` : ''})`;
+  }
+  return `${what}@${f.atS}s`;
 }
 
 /** Simulated next to measured; agreement on p50 and on delivered/lost counts. */

@@ -89,6 +89,18 @@ describe('bridge: real servers', () => {
     expect(m(d).delivered, rerun).toBe(m(d).fanout);
   });
 
+  it('refuses what it cannot replay with an error naming the parameter (consumers=group, awayShare)', async () => {
+    for (const [id, sets, field] of [
+      ['kafka', { users: 300, consumers: 'group' }, 'consumers'],
+      ['redis-pubsub', { users: 300, awayShare: 0.2 }, 'awayShare'],
+    ] as const) {
+      const run = resolveRun(getScenario(id), sets, 1);
+      await expect(makePlan(run, { net: 'emulate' }, resolverFor(run))).rejects.toMatchObject({
+        field,
+      });
+    }
+  });
+
   const brokers: [string, string | undefined][] = [['in-process', undefined]];
   if (redisUp) brokers.push(['redis', REDIS]);
   for (const [label, url] of brokers)
