@@ -255,7 +255,10 @@ class RedisBrokerClient implements BrokerClient {
     group: string,
     first: string,
   ): Promise<void> {
+    // Pending entries (a restart's replay) are read from after the last one returned, per stream:
+    // reading from 0 again would return the same unacknowledged entries over and over.
     let from = first;
+    const pendingAfter = new Map(keys.map((k) => [k, '0']));
     while (!this.cutOff && !this.closed && this.reader === reader) {
       let res: [string, [string, string[]][]][] | null;
       try {
@@ -269,7 +272,7 @@ class RedisBrokerClient implements BrokerClient {
           from === '>' ? 100 : 0,
           'STREAMS',
           ...keys,
-          ...keys.map(() => from),
+          ...keys.map((k) => (from === '>' ? '>' : (pendingAfter.get(k) ?? '0'))),
         )) as [string, [string, string[]][]][] | null;
       } catch {
         await new Promise((r) => setTimeout(r, RECONNECT_MS));
@@ -280,6 +283,7 @@ class RedisBrokerClient implements BrokerClient {
         const c = Number(key.slice(key.lastIndexOf(':') + 1));
         for (const [id, fields] of entries) {
           got++;
+          if (from !== '>') pendingAfter.set(key, id);
           const m = parseJson(fields[1]);
           if (m) this.subscription?.onMessage(m as unknown as Update);
           let list = this.unacked.get(c);
