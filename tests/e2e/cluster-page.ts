@@ -14,6 +14,9 @@ export class ClusterPage {
   readonly broker: Locator;
   readonly disconnectAll: Locator;
   readonly addServer: Locator;
+  readonly group: Locator;
+  readonly partitionCells: Locator;
+  readonly linkMenu: Locator;
 
   constructor(readonly page: Page) {
     this.timeline = page.getByTestId('fault-timeline');
@@ -28,6 +31,26 @@ export class ClusterPage {
     this.broker = page.getByTestId('node-broker');
     this.disconnectAll = page.getByTestId('disconnect-all');
     this.addServer = page.getByTestId('add-server');
+    this.group = page.getByTestId('consumer-group');
+    this.partitionCells = page.getByTestId('partition-cell');
+    this.linkMenu = page.getByTestId('link-menu');
+  }
+
+  /** The server i → users link's handle (opens its slow/cut menu). */
+  userLink(i: number): Locator {
+    return this.page.getByTestId(`user-link-server-${i}`);
+  }
+
+  /** An item of the open link menu: slow, lossy, cap, cut-up, cut-down, cut-both, heal. */
+  linkItem(key: string): Locator {
+    return this.linkMenu.getByTestId(`link-${key}`);
+  }
+
+  /** Each partition's owner server as the consumer-group strip shows it (-1: none). */
+  async partitionOwners(): Promise<number[]> {
+    return (await this.partitionCells.evaluateAll((els) =>
+      els.map((e) => Number(e.getAttribute('data-owner'))),
+    )) as number[];
   }
 
   /** Server i (0-based) as a button over the topology. */

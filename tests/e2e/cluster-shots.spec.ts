@@ -1,5 +1,5 @@
 // Screenshots of the cluster views for visual review (1280×800 and 700 px): runs only with SHOTS=1.
-import { test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { ClusterPage } from './cluster-page.ts';
 import { LabPage } from './lab-page.ts';
 
@@ -60,5 +60,59 @@ for (const width of [1280, 700]) {
     await lab.pause();
     await cluster.sequence.screenshot({ path: `${dir}/sequence-${width}-filtered.png` });
     await page.screenshot({ path: `${dir}/redis-${width}-full.png`, fullPage: true });
+  });
+}
+
+for (const width of [1280, 700]) {
+  test(`consumer group and link menu at ${width} px`, async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.setViewportSize({ width, height: 800 });
+    const lab = new LabPage(page);
+    const cluster = new ClusterPage(page);
+    // The schedule from the URL: WS 1 crashes at 8 s and stays down (no scenario crash at 30 s).
+    const faults = encodeURIComponent(
+      JSON.stringify([{ kind: 'server-crash', atS: 8, target: 0 }]),
+    );
+    await lab.open(`?scenario=kafka&consumers=group&seed=2&duration=60&faults=${faults}`);
+    await lab.setSpeed('10');
+    await lab.play();
+    await cluster.waitForSimTime(3);
+    await lab.pause();
+    await expect(lab.phase).toHaveText('Paused');
+    await cluster.group.scrollIntoViewIfNeeded();
+    await cluster.group.screenshot({ path: `${dir}/group-${width}-strip.png` });
+
+    // Its partitions have no owner until the session timeout (10 s), then a rebalance (3 s).
+    await lab.play();
+    await expect(cluster.partitionCells.first()).toHaveAttribute('data-owner', '-1');
+    await lab.pause();
+    await expect(lab.phase).toHaveText('Paused');
+    await cluster.group.screenshot({ path: `${dir}/group-${width}-crashed.png` });
+    await lab.setSpeed('1');
+    await lab.play();
+    await expect(cluster.group).toHaveAttribute('data-rebalancing', 'true', { timeout: 30_000 });
+    await lab.pause();
+    await expect(lab.phase).toHaveText('Paused');
+    await cluster.group.screenshot({ path: `${dir}/group-${width}-rebalancing.png` });
+    await lab.setSpeed('10');
+    await lab.play();
+    await expect(cluster.group).toHaveAttribute('data-rebalancing', 'false', { timeout: 30_000 });
+    await lab.pause();
+    await expect(lab.phase).toHaveText('Paused');
+    await cluster.group.screenshot({ path: `${dir}/group-${width}-after.png` });
+
+    // WS 2's user link: capped, WS 3's cut one way, and the menu open on WS 2.
+    await page.getByTestId('topology').scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollBy(0, -90));
+    await cluster.userLink(1).click();
+    await page.screenshot({ path: `${dir}/link-${width}-menu.png` });
+    await cluster.linkItem('cap').click();
+    await cluster.userLink(2).click();
+    await cluster.linkItem('cut-down').click();
+    await cluster.userLink(1).click();
+    await page.screenshot({ path: `${dir}/link-${width}-menu-slowed.png` });
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: `${dir}/link-${width}-drawn.png` });
+    await page.screenshot({ path: `${dir}/group-${width}-full.png`, fullPage: true });
   });
 }

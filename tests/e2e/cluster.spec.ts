@@ -209,3 +209,108 @@ test('cluster views fit a 700 px window', async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(overflow).toBeLessThanOrEqual(700);
 });
+
+test('kafka consumer group: the partition strip follows a crash, rebalances without the crashed server', async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open('?scenario=kafka&consumers=group&seed=2');
+  await lab.setSpeed('10');
+  await lab.play();
+  await cluster.waitForSimTime(2);
+  await expect(cluster.partitionCells).toHaveCount(12);
+  // Round-robin over the three servers: every server owns some partitions.
+  await expect
+    .poll(async () => new Set(await cluster.partitionOwners()))
+    .toEqual(new Set([0, 1, 2]));
+  await lab.pause();
+  await expect(lab.phase).toHaveText('Paused');
+
+  await cluster.server(0).click();
+  await expect(cluster.server(0)).toHaveAttribute('data-state', 'down');
+  await lab.play();
+  // After the session timeout (10 s) and the rebalance (3 s) every partition has an owner again,
+  // none of them the crashed server (polled: no wall-clock assumption).
+  await expect
+    .poll(
+      async () => {
+        const owners = await cluster.partitionOwners();
+        const rebalancing = await cluster.group.getAttribute('data-rebalancing');
+        return rebalancing === 'false' && owners.length === 12 && owners.every((o) => o > 0);
+      },
+      { timeout: 45_000, intervals: [100] },
+    )
+    .toBe(true);
+  await lab.pause();
+  expect(new Set(await cluster.partitionOwners())).toEqual(new Set([1, 2]));
+  await expect(page.getByTestId('group-rebalances')).toHaveText(/^[1-9]/);
+  await expect(cluster.group).not.toContainText('WS 1');
+});
+
+test('a server → users link: cap its bandwidth and cut one way from its menu; the URL and the timeline carry both', async ({
+  page,
+}) => {
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  await lab.open('?scenario=kafka&consumers=group&seed=2&duration=60');
+  await lab.setSpeed('10');
+  await lab.play();
+  await cluster.waitForSimTime(3);
+  await lab.pause();
+
+  // Open WS 2's link menu by click, cap the bandwidth.
+  await cluster.userLink(1).click();
+  await expect(cluster.linkMenu).toBeVisible();
+  await expect(cluster.linkMenu).toContainText('no heal');
+  await cluster.linkItem('cap').click();
+  await expect(cluster.linkMenu).toBeHidden();
+  await expect(cluster.userLink(1)).toHaveAttribute('data-state', 'slow');
+  await expect(cluster.userLink(1)).toBeFocused();
+  const faults = JSON.parse(cluster.faultsInUrl() ?? '[]') as Record<string, unknown>[];
+  expect(faults.at(-1)).toMatchObject({ kind: 'slow-link', target: 1, bandwidthMbps: 1, forS: 20 });
+  const slow = cluster.faultRow('slow-link', 1);
+  await expect(slow).toHaveCount(1);
+  await expect(slow).toHaveAttribute(
+    'data-label',
+    /slow-link · WS 2 · cap 1 Mbit\/s for 20 s · hit/,
+  );
+  await expect(slow).toHaveAttribute('data-open', 'true');
+
+  // While slowed, the slow items are off; keyboard only: cut users → server (one way).
+  await cluster.userLink(1).focus();
+  await page.keyboard.press('Enter');
+  await expect(cluster.linkItem('cap')).toBeDisabled();
+  await expect(cluster.linkItem('cut-up')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(cluster.userLink(1)).toHaveAttribute('data-state', 'cut');
+  const cut = page.locator('[data-testid="fault-row"][data-kind="partition"]');
+  await expect(cut).toHaveCount(1);
+  await expect(cut).toHaveAttribute('data-label', /partition · users → WS 2 \(one way\) · hit/);
+  await expect(cluster.timeline).toContainText('users → WS 2 (one way)');
+  expect(JSON.parse(cluster.faultsInUrl() ?? '[]').at(-1)).toMatchObject({
+    kind: 'partition',
+    from: 'users',
+    to: 'server:1',
+    oneWay: true,
+  });
+
+  // Heal it from the same menu; a second cap on the still-slowed link is not offered.
+  await cluster.userLink(1).click();
+  await expect(cluster.linkMenu).toContainText('cut: users → WS 2 (one way)');
+  await cluster.linkItem('heal').click();
+  await expect(cluster.userLink(1)).toHaveAttribute('data-state', 'slow');
+  await expect(cut).toHaveAttribute('data-open', 'false');
+  expect(JSON.parse(cluster.faultsInUrl() ?? '[]').at(-1)).toMatchObject({
+    kind: 'partition-heal',
+    from: 'users',
+    to: 'server:1',
+    oneWay: true,
+  });
+
+  // The slow link ends on its own 20 s after it began.
+  await lab.play();
+  await expect(cluster.userLink(1)).toHaveAttribute('data-state', 'up', { timeout: 30_000 });
+  await expect(slow).toHaveAttribute('data-open', 'false');
+});

@@ -361,7 +361,7 @@ describe('user links: slow, cut and heal', () => {
   it('draws and offers what the link can still take', () => {
     const c = clusterCondition(entries, 17, 3, 3, 10);
     expect(userLinkMarks(c)).toEqual([
-      { tone: 'slow', label: 'cap 1 Mbit/s' },
+      { tone: 'slow', label: '1 Mbit/s' },
       { tone: 'cut', label: 'cut ⇄' },
       null,
     ]);

@@ -31,10 +31,10 @@ export function userLinkMarks(condition: ClusterCondition | null): (UserLinkMark
     const cut = condition.usersCut?.[s] ?? 'none';
     const slowed = condition.slowLink?.[s] ?? false;
     const slowBy = condition.slowBy?.[s] ?? null;
-    const slowText = slowed ? (slowBy ? slowLinkWhat(slowBy) : 'slowed') : '';
-    if (cut !== 'none')
-      return { tone: 'cut', label: slowText ? `${CUT_LABEL[cut]} · ${slowText}` : CUT_LABEL[cut] };
-    return slowed ? { tone: 'slow', label: slowText } : null;
+    // Short enough for a narrow link: "cap" goes (the unit says it); a cut outranks a slow link.
+    if (cut !== 'none') return { tone: 'cut', label: CUT_LABEL[cut] };
+    if (!slowed) return null;
+    return { tone: 'slow', label: slowBy ? slowLinkWhat(slowBy).replace(/^cap /, '') : 'slowed' };
   });
 }
 

@@ -103,8 +103,15 @@ export function timelineGeometry(
     const label = labels[e.index] ?? e.kind;
     const textPx = label.length * CHAR_PX;
     // The label sits above the bar, starting at the mark; near the right end it ends there instead.
-    const right = xs - 6 + textPx <= innerWidth || xs < innerWidth / 2;
-    const labelX = right ? Math.max(0, xs - 6) : Math.min(innerWidth, xs + 6);
+    // When it fits neither way (a long label mid-axis), it is shifted left to end at the edge.
+    const fitsRight = xs - 6 + textPx <= innerWidth;
+    const fitsLeft = xs + 6 - textPx >= 0;
+    const right = fitsRight || (!fitsLeft && xs < innerWidth / 2) || (!fitsLeft && !fitsRight);
+    const labelX = fitsRight
+      ? Math.max(0, xs - 6)
+      : right
+        ? Math.max(0, innerWidth - textPx)
+        : Math.min(innerWidth, xs + 6);
     return {
       index: e.index,
       kind: e.kind,

@@ -9,7 +9,7 @@ import {
   edgeFor,
   handleAt,
   pointAt,
-  userLabelAt,
+  userHandleAt,
   type EdgeGeom,
   type NodeGeom,
   type TopologyLayout,
@@ -189,12 +189,13 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
     const marked = new Set(
       layout.edges.filter((e) => userLinkOf(input, layout, e)).map((e) => e.id),
     );
-    drawHopLabels(ctx, layout, marked);
+    // With user-link handles on the links' middles, the HOP 1 pill sits above its edge.
+    drawHopLabels(ctx, layout, marked, input.userLinks !== undefined && !grid);
     if (!grid)
       for (const e of layout.edges) {
         const link = userLinkOf(input, layout, e);
         if (!link) continue;
-        const [x, y] = userLabelAt(e);
+        const [x, y] = userHandleAt(e);
         pill(ctx, link.label, x, y, link.tone === 'cut' ? palette.drop : palette.max);
       }
   }
@@ -243,6 +244,8 @@ function drawHopLabels(
   layout: TopologyLayout,
   /** Edges that carry their own label (a slowed or cut user link): the pill goes elsewhere. */
   skip: ReadonlySet<string> = new Set(),
+  /** Lift the HOP 1 pill off its edge (the edge's middle holds a handle). */
+  liftHop1 = false,
 ): void {
   for (const hop of ['hop2', 'hop1'] as const) {
     const all = layout.edges.filter(
@@ -254,7 +257,8 @@ function drawHopLabels(
     const e = fan.reduce((a, b) => (b.y1 < a.y1 ? b : a));
     const [x, midY] = pointAt(e, 0.5);
     const label = hop === 'hop2' ? 'HOP 2' : 'HOP 1';
-    const y = layout.mode === 'grid' || all.length === 1 ? Math.max(40, midY - 16) : midY;
+    const lift = layout.mode === 'grid' || all.length === 1 || (hop === 'hop1' && liftHop1);
+    const y = lift ? Math.max(40, midY - 16) : midY;
     const at = { x };
     ctx.font = `700 10px ${FONT}`;
     const w = ctx.measureText(label).width + 12;

@@ -218,14 +218,17 @@ export function handleAt(e: EdgeGeom): [number, number] {
   return pointAt(e, 0.8);
 }
 
-/** Where a server → users link's handle sits (its slow/cut menu): near the users' end. */
+/**
+ * Where a server → users link's handle (its slow/cut menu) and its condition label ("cut ⇄",
+ * "cap 1 Mbit/s") sit: the middle of the link; the label is drawn where the handle's ring was.
+ */
 export function userHandleAt(e: EdgeGeom): [number, number] {
-  return pointAt(e, 0.8);
+  return pointAt(e, 0.5);
 }
 
-/** Where a server → users link's condition label ("+200 ms", "cut ⇄") sits. */
-export function userLabelAt(e: EdgeGeom): [number, number] {
-  return pointAt(e, 0.42);
+/** Approximate width of a link label pill (10 px bold text + padding), for its button. */
+export function userLabelWidth(label: string): number {
+  return Math.round(label.length * 6.2 + 14);
 }
 
 /** The server → users edges (hop 1 of a two-hop layout), by server index. */
