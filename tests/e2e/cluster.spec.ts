@@ -314,3 +314,24 @@ test('a server → users link: cap its bandwidth and cut one way from its menu; 
   await expect(cluster.userLink(1)).toHaveAttribute('data-state', 'up', { timeout: 30_000 });
   await expect(slow).toHaveAttribute('data-open', 'false');
 });
+
+test('a fault that changed nothing gets the no-effect mark on the timeline', async ({ page }) => {
+  const lab = new LabPage(page);
+  const cluster = new ClusterPage(page);
+  const faults = encodeURIComponent(
+    JSON.stringify([
+      { kind: 'slow-link', atS: 1, target: 0, forS: 20, bandwidthMbps: 1 },
+      { kind: 'slow-link', atS: 2, target: 0, forS: 20, extraLatencyMs: 200 },
+      { kind: 'partition', atS: 3, from: 'region:0', to: 'users', oneWay: true, forS: 5 },
+    ]),
+  );
+  await lab.open(`?scenario=kafka&seed=2&duration=30&faults=${faults}`);
+  await lab.runToEnd();
+  const rows = cluster.faultRow('slow-link', 0);
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toHaveAttribute('data-no-effect', 'false');
+  await expect(rows.nth(1)).toHaveAttribute('data-no-effect', 'true');
+  await expect(rows.nth(1)).toHaveAttribute('data-label', /no effect: link already slowed/);
+  await expect(rows.nth(1).getByTestId('fault-no-effect')).toHaveCount(1);
+  await expect(cluster.timeline).toContainText('region:0 → users (one way)');
+});
