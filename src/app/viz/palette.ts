@@ -56,6 +56,7 @@ export function faultColour(kind: string): string {
       return palette.hop2;
     case 'lb-down':
     case 'mass-disconnect':
+    case 'slow-link':
       return palette.max;
     case 'graceful-shutdown':
       return '#b7791f';
