@@ -1,8 +1,7 @@
-// The load generator: real clients of each protocol (ws, fetch polling, long polling, EventSource),
+// The load generator: real clients of each protocol (ws, http polling, long polling, an SSE reader),
 // the source replaying the simulator's publish schedule, and the measurements. The same process
 // stamps each update when it publishes it and receives it, so one clock measures end to end.
 import http from 'node:http';
-import { EventSource } from 'eventsource';
 import { SseReader } from './sse-client.ts';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../sim/histogram.ts';
@@ -239,37 +238,23 @@ export class LoadGenerator {
 
   private connectSse(c: Client): void {
     if (this.stopped) return;
-    if (process.env.HOPLAB_SSE_CLIENT !== 'eventsource') {
-      const url = `http://127.0.0.1:${this.ep.portOf(c.u)}/sse?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`;
-      c.es = new SseReader(
-        url,
-        {
-          onEvent: (type, data) => {
-            if (type === 'w') return this.onWelcome(c);
-            if (type !== 'message') return;
-            this.bytes += data.length;
-            const m = parseJson(data);
-            if (m) this.onUpdate(c, m);
-          },
-          onError: () => this.sseDown(c),
+    // The first stream asks `from` the seq it is first owed; a reconnect of the reader sends
+    // Last-Event-ID, which the server prefers.
+    const url = `http://127.0.0.1:${this.ep.portOf(c.u)}/sse?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`;
+    c.es = new SseReader(
+      url,
+      {
+        onEvent: (type, data) => {
+          if (type === 'w') return this.onWelcome(c);
+          if (type !== 'message') return;
+          this.bytes += data.length;
+          const m = parseJson(data);
+          if (m) this.onUpdate(c, m);
         },
-        this.sseAgent,
-      );
-      return;
-    }
-    const port = this.ep.portOf(c.u);
-    const es = new EventSource(
-      `http://127.0.0.1:${port}/sse?u=${c.u}&ch=${c.channels.join(',')}${this.startParam(c)}`,
+        onError: () => this.sseDown(c),
+      },
+      this.sseAgent,
     );
-    c.es = es;
-    es.addEventListener('w', () => this.onWelcome(c));
-    es.addEventListener('message', (e) => {
-      const data = (e as MessageEvent).data as string;
-      this.bytes += data.length;
-      const m = parseJson(data);
-      if (m) this.onUpdate(c, m);
-    });
-    es.addEventListener('error', () => this.sseDown(c));
   }
 
   private sseDown(c: Client): void {

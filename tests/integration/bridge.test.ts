@@ -2,6 +2,7 @@
 // kill -9 under 1,000 clients with resume; pub/sub without history loses exactly the down window;
 // hostile origins and bad tokens are refused; a slow consumer cannot grow a server's memory; the
 // control socket streams progress and a report and answers bad messages with a field-named error.
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -15,6 +16,7 @@ import { runBridge, type BridgeRunDetails } from '../../src/bridge/run.ts';
 import { serve } from '../../src/bridge/serve.ts';
 import type { ServerConfig } from '../../src/bridge/server-main.ts';
 import { SLOW_CONSUMER_BYTES } from '../../src/bridge/common.ts';
+import { SseReader } from '../../src/bridge/sse-client.ts';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const redisUp = await redisReachable(REDIS);
@@ -69,10 +71,10 @@ describe('bridge: real servers', () => {
     });
 
   it('after kill -9 of one server under 1,000 clients, everyone reconnects within 10 s and resume loses nothing', async () => {
-    const faults = [{ kind: 'server-crash', atS: 4, target: 1, forS: 4 }];
+    const faults = [{ kind: 'server-crash', atS: 3, target: 1, forS: 3 }];
     const { d, rerun } = await bridge(
       'redis-pubsub',
-      { users: 1000, duration: 11, guarantee: 'at-least-once', history: 'broker' },
+      { users: 1000, duration: 8, guarantee: 'at-least-once', history: 'broker' },
       11,
       faults,
     );
@@ -362,6 +364,47 @@ describe('bridge: a local tool that protects itself', () => {
       ws.terminate();
     } finally {
       await handle.close();
+    }
+  });
+});
+
+describe("bridge: the load generator's SSE reader", () => {
+  it('parses id, event, data, retry and comments, and resumes with Last-Event-ID', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers['last-event-id'] as string | undefined);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (seen.length === 1) {
+        // Split mid-line and with CRLF: the reader must join chunks and strip the CR.
+        res.write(': comment\nretry: 50\n\nid: 7\nevent: w\ndata: {"a"');
+        res.write(':1}\r\n\r\nid: 8\ndata: one\ndata: two\n\n');
+        setTimeout(() => res.destroy(), 20);
+      } else res.end('data: after\n\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const events: [string, string][] = [];
+    let errors = 0;
+    const reader = new SseReader(`http://127.0.0.1:${port}/sse`, {
+      onEvent: (type, data) => events.push([type, data]),
+      onError: () => errors++,
+    });
+    try {
+      const until = Date.now() + 5_000;
+      while (!events.some(([, d]) => d === 'after') && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(events.slice(0, 3)).toEqual([
+        ['w', '{"a":1}'],
+        ['message', 'one\ntwo'],
+        ['message', 'after'],
+      ]);
+      expect(seen.slice(0, 2)).toEqual([undefined, '8']);
+      expect(errors).toBeGreaterThanOrEqual(1);
+      expect(reader.retryMs).toBe(50);
+    } finally {
+      reader.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
