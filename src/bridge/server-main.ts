@@ -322,7 +322,7 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     case '/poll':
     case '/lp': {
       const c = Number(url.searchParams.get('c'));
-      const after = Number(url.searchParams.get('after') ?? '-2');
+      let after = Number(url.searchParams.get('after') ?? '-2');
       if (!Number.isInteger(c) || c < 0 || c >= cfg.channels) {
         res.writeHead(400).end('c');
         return;
@@ -330,18 +330,17 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
       const latest = lastSeq.get(c) ?? -1;
       // A client's first request asks from the seq it is first owed: never a gap to drop.
       const first = url.searchParams.get('first') === '1';
-      if (url.pathname === '/poll' || after < -1 || latest > after) {
-        if (
-          url.pathname === '/lp' &&
-          !first &&
-          after >= -1 &&
-          latest > after &&
-          cfg.missed === 'drop'
-        ) {
-          // No buffer: what arrived while no request was held is gone; answer with the cursor only.
-          respondPoll(conn, res, c, latest);
-          return;
-        }
+      if (
+        url.pathname === '/lp' &&
+        !first &&
+        after >= -1 &&
+        latest > after &&
+        cfg.missed === 'drop'
+      )
+        // No buffer: what arrived while no request was held is gone; the request is held for
+        // what comes next (as the simulator does), and its answer carries the new cursor.
+        after = latest;
+      else if (url.pathname === '/poll' || after < -1 || latest > after) {
         respondPoll(conn, res, c, after);
         return;
       }
