@@ -128,15 +128,11 @@ interface Simulated {
   seqs: Int32Array | null;
 }
 
-/**
- * The sequence numbers the simulator gave its updates. `Simulation` has no accessor for them yet
- * (`updates()` lists creation, not sequencing), so this reads the engine's message table; null if
- * its shape ever changes, and the bridge then replays every update.
- */
-function simulatorSeqs(sim: object, count: number): Int32Array | null {
-  const msgs = (sim as { msgs?: { seq?: unknown; count?: unknown } }).msgs;
-  if (!msgs || !(msgs.seq instanceof Int32Array) || msgs.count !== count) return null;
-  return msgs.seq.slice(0, count);
+/** The sequence numbers the simulator gave its updates, by update id (-1: never given one). */
+function simulatorSeqs(updates: readonly UpdateRecord[]): Int32Array {
+  const out = new Int32Array(updates.length).fill(-1);
+  for (const m of updates) out[m.id] = m.seq;
+  return out;
 }
 
 /** Runs the simulator to the end: the simulated side and the schedule to replay. */
@@ -151,7 +147,7 @@ async function simulate(run: RunSpec): Promise<Simulated> {
       result,
       updates,
       firstOwed: sim.firstOwedSeq?.() ?? null,
-      seqs: simulatorSeqs(sim, updates.length),
+      seqs: simulatorSeqs(updates),
     };
   } finally {
     sim.dispose();

@@ -67,6 +67,7 @@ export class MessageTable {
         createdUs: this.createdUs[id],
         payloadBytes: this.bytes[id],
         origin: this.origin[id],
+        seq: this.seq[id],
       });
     return out;
   }

@@ -164,6 +164,8 @@ export interface UpdateRecord {
   payloadBytes: number;
   /** The client that sent it, or -1 for the server side. */
   origin: number;
+  /** Its channel sequence number once the server or broker gave it one (-1: not yet, or never). */
+  seq: number;
 }
 
 /** One fault of a run and what it did: how many connections or messages it hit. */

@@ -35,6 +35,7 @@ const rec = (createdUs: number, channel = 0, origin = -1) => ({
   createdUs,
   payloadBytes: 100,
   origin,
+  seq: -1,
 });
 
 describe('FeedClock', () => {
