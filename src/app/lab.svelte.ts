@@ -94,6 +94,8 @@ export class LabState {
   /** An injection is on its way to the worker (buttons wait for it). */
   injecting = $state(false);
   /** The latest injected fault's time: it counts as fired before the next update reports it. */
+  /** The reader paused; the worker has not confirmed it yet. */
+  private pauseRequested = false;
   private injectedAtS = $state(0);
 
   private worker: WorkerHandle | null = null;
@@ -233,6 +235,7 @@ export class LabState {
       return;
     }
     this.phase = 'running';
+    this.pauseRequested = false;
     void this.call((api) => api.start());
   }
 
@@ -240,6 +243,7 @@ export class LabState {
     this.playAfterLoad = false;
     if (this.phase !== 'running') return;
     this.phase = 'paused';
+    this.pauseRequested = true;
     void this.call((api) => api.pause());
   }
 
@@ -516,7 +520,11 @@ export class LabState {
     if (update.runId > this.runId) this.runId = update.runId;
     const { status } = update;
     // 'loading' and 'ready' are driven by load() itself; updates only report the run's progress.
-    if (status.phase !== 'loading' && status.phase !== 'ready' && status.phase !== 'idle')
+    // Updates the worker sent before it got a pause still say running: the page stays paused
+    // (their snapshots are still taken: the run did get that far).
+    const stale = this.pauseRequested && status.phase === 'running';
+    if (!stale) this.pauseRequested = false;
+    if (status.phase !== 'loading' && status.phase !== 'ready' && status.phase !== 'idle' && !stale)
       this.phase = status.phase;
     this.effectiveSpeed = status.effectiveSpeed;
     if (update.snapshot) {

@@ -149,7 +149,20 @@ test('two-hop-1m draws a server grid and keeps the page responsive', async ({ pa
   // (How fast is measured by `npm run bench`, not asserted here: timings depend on the machine.)
   await lab.pauseButton.click();
   await expect(lab.phase).toHaveText('Paused');
-  const delivered = await lab.deliveredCount();
+  // The worker may finish the slice it was in when the click arrived: wait for the count to settle
+  // (a run that does not stop never settles and fails here).
+  let delivered = -1;
+  await expect
+    .poll(
+      async () => {
+        const d = await lab.deliveredCount();
+        const settled = d === delivered;
+        delivered = d;
+        return settled;
+      },
+      { intervals: [400], timeout: 10_000 },
+    )
+    .toBe(true);
   expect(delivered).toBeGreaterThan(100_000);
   await page.waitForTimeout(1_000);
   expect(await lab.deliveredCount()).toBe(delivered);
