@@ -24,3 +24,7 @@ export const choice = (
   options: string[],
   description: string,
 ): Param => ({ name, path, group, label, options, description, kind: 'choice' });
+
+/** A number parameter that may also be switched `off` (a rate limit, say); 0 is then refused. */
+export const offNum = (...args: Parameters<typeof num>): Param =>
+  ({ ...num(...args), off: true }) as Param;

@@ -41,21 +41,29 @@ function hold() {
   };
 }
 
-async function twoHop1m() {
-  const run = resolveRun(getScenario('two-hop-1m'), {}, 1);
+/** The shaping stages the `shaping-1m` workload switches on over two-hop-1m. */
+const SHAPING_1M = { batchWindowMs: 100, conflation: 'merge', delta: 'on' };
+
+async function twoHop1m(overrides: Record<string, string | number> = {}) {
+  const run = resolveRun(getScenario('two-hop-1m'), overrides, 1);
   gc();
   const before = memoryMB();
   const sim = await createSimulation(run);
   gc();
   const built = memoryMB();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   sim.runUntil(sim.durationUs);
   const wallMs = performance.now() - start;
+  const cpuMs = process.cpuUsage(cpu).user / 1000;
   const result = sim.result(wallMs);
   const heapMB = memoryMB();
   sim.dispose();
   return {
     events: result.events,
+    /** User CPU of the run (less sensitive than wall time to other processes on the machine). */
+    cpuMs: Math.round(cpuMs),
+    realTimeFactor: round1(result.simulatedSeconds / (wallMs / 1000)),
     eventsPerSec: result.eventsPerSec,
     simulatedSeconds: result.simulatedSeconds,
     wallMs: Math.round(wallMs),
@@ -144,10 +152,33 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' } }, strict: true });
+const { values } = parseArgs({
+  options: { json: { type: 'boolean' }, only: { type: 'string' } },
+  strict: true,
+});
+const WORKLOADS = ['hold', 'twoHop1m', 'shaping1m', 'protocols', 'cluster'] as const;
+const only = values.only?.split(',') ?? [...WORKLOADS];
+for (const w of only)
+  if (!(WORKLOADS as readonly string[]).includes(w)) {
+    console.error(`bench: --only: unknown workload ${JSON.stringify(w)}; known: ${WORKLOADS.join(', ')}`);
+    process.exit(2);
+  }
+const want = (w: (typeof WORKLOADS)[number]) => only.includes(w);
+if (only.length < WORKLOADS.length) {
+  // A partial run (while working on one part): print what ran and stop.
+  const partial: Record<string, unknown> = {};
+  if (want('hold')) partial.hold = hold();
+  if (want('twoHop1m')) partial.twoHop1m = await twoHop1m();
+  if (want('shaping1m')) partial.shaping1m = await twoHop1m(SHAPING_1M);
+  if (want('protocols')) partial.protocols = await protocols();
+  if (want('cluster')) partial.cluster = await cluster();
+  console.log(JSON.stringify(partial, null, values.json ? undefined : 2));
+  process.exit(0);
+}
 const report = {
   hold: hold(),
   twoHop1m: await twoHop1m(),
+  shaping1m: await twoHop1m(SHAPING_1M),
   protocols: await protocols(),
   cluster: await cluster(),
 };
@@ -162,6 +193,11 @@ if (values.json) {
   console.log(
     `two-hop-1m ${t.simulatedSeconds} s simulated in ${(t.wallMs / 1000).toFixed(2)} s wall  ${t.events.toLocaleString()} events  ` +
       `${(t.deliveriesPerWallSec / 1e6).toFixed(2)} M deliveries/s  heap ${t.heapMB} MB  ${t.bytesPerUser} B/user (arrays ${t.simBytesPerUser})`,
+  );
+  const sh = report.shaping1m;
+  console.log(
+    `shaping-1m two-hop-1m + batch 100 ms, conflation merge, deltas: ${sh.simulatedSeconds} s simulated in ${(sh.wallMs / 1000).toFixed(2)} s wall ` +
+      `(${sh.realTimeFactor}x real time)  ${sh.events.toLocaleString()} events  ${(sh.deliveriesPerWallSec / 1e6).toFixed(2)} M deliveries/s  heap ${sh.heapMB} MB`,
   );
   const p = report.protocols;
   const each = Object.entries(p.perProtocol)

@@ -1,6 +1,7 @@
 // Loads scenario files and applies parameter overrides and seeds, with field-named errors.
 import { z } from 'zod';
 import { ScenarioError } from './errors.ts';
+import type { Claim } from './claims-schema.ts';
 import { scenarioSchema, type Parameter, type Scenario, type ScenarioFile } from './schema.ts';
 
 /** A validated scenario with its parameters' defaults filled in. */
@@ -54,8 +55,9 @@ export function loadScenario(file: ScenarioFile): LoadedScenario {
     seen.add(p.name);
     const value = readPath(scenario, p.path);
     if (p.kind === 'number') {
+      if (p.off && value === 'off') return { ...p, default: value };
       if (typeof value !== 'number')
-        throw new ScenarioError(field, `path ${p.path} is not a number`);
+        throw new ScenarioError(field, `path ${p.path} is not a number${p.off ? ' or off' : ''}`);
       if (value < p.min || value > p.max)
         throw new ScenarioError(field, `default ${value} is outside [${p.min}, ${p.max}]`);
       return { ...p, default: value };
@@ -64,7 +66,31 @@ export function loadScenario(file: ScenarioFile): LoadedScenario {
       throw new ScenarioError(field, `path ${p.path} holds none of ${p.options.join(', ')}`);
     return { ...p, default: value };
   });
+  checkClaims(id, scenario.claims, parameters);
   return { ...scenario, parameters } as LoadedScenario;
+}
+
+/** Every override a claim names is a parameter of the scenario with an allowed value. */
+function checkClaims(id: string, claims: readonly Claim[], parameters: readonly Parameter[]): void {
+  const seen = new Set<string>();
+  for (const claim of claims) {
+    const field = `${id}.claims.${claim.id}`;
+    if (seen.has(claim.id)) throw new ScenarioError(field, 'is declared twice');
+    seen.add(claim.id);
+    for (const [which, set] of [
+      ['with', claim.with],
+      ['base', claim.base ?? {}],
+    ] as const)
+      for (const [name, value] of Object.entries(set)) {
+        const p = parameters.find((q) => q.name === name);
+        if (!p) throw new ScenarioError(`${field}.${which}.${name}`, 'is not a parameter');
+        try {
+          parseParameterValue(p, value);
+        } catch (e) {
+          throw new ScenarioError(`${field}.${which}.${name}`, (e as Error).message);
+        }
+      }
+  }
 }
 
 /** Parses a seed from text or a number: an integer in [0, 4294967295]. */
@@ -88,12 +114,14 @@ export function parseParameterValue(p: Parameter, raw: unknown): number | string
     return raw;
   }
   const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (p.off && text === 'off') return 'off';
   const value = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : NaN;
   const range = `[${p.min}, ${p.max}]${p.unit ? ` ${p.unit}` : ''}`;
+  const orOff = p.off ? ' or off' : '';
   if (!Number.isFinite(value))
-    throw new ScenarioError(p.name, `must be a number in ${range}, got ${quote(raw)}`);
+    throw new ScenarioError(p.name, `must be a number in ${range}${orOff}, got ${quote(raw)}`);
   if (value < p.min || value > p.max)
-    throw new ScenarioError(p.name, `must be in ${range}, got ${value}`);
+    throw new ScenarioError(p.name, `must be in ${range}${orOff}, got ${value}`);
   if (Number.isInteger(p.step) && Number.isInteger(p.min) && !Number.isInteger(value))
     throw new ScenarioError(p.name, `must be a whole number in ${range}, got ${value}`);
   return value;

@@ -1,5 +1,7 @@
 // The scenario file format, validated with zod: a scenario is data (topology, workload, parameters).
 import { z } from 'zod';
+import { claimSchema } from './claims-schema.ts';
+import { shapingSchema } from './shaping-schema.ts';
 
 const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
@@ -62,6 +64,8 @@ export const twoHopTopologySchema = z.strictObject({
     brokerToServer: linkSchema,
     serverToUser: linkSchema,
   }),
+  /** Update shaping on the delivery path; without it payloads are `workload.payloadBytes`. */
+  shaping: shapingSchema.optional(),
 });
 
 export const twoHopWorkloadSchema = z.strictObject({
@@ -94,6 +98,7 @@ const parameterBase = {
     'Servers',
     'Network',
     'Protocol',
+    'Shaping',
     'Failures',
   ]),
 };
@@ -108,6 +113,8 @@ export const numberParameterSchema = z
     step: positive,
     /** Draw the slider on a log scale (for counts spanning decades). */
     log: z.boolean().optional(),
+    /** The parameter may also be `off` (a rate that can be switched off; 0 is then refused). */
+    off: z.boolean().optional(),
   })
   .refine((p) => p.max > p.min, { message: 'max must be > min', path: ['max'] });
 
@@ -364,6 +371,8 @@ export const clusterTopologySchema = z.strictObject({
     awayMeanS: positive.max(86_400).default(120),
   }),
   faults: z.array(faultSchema).max(1_000),
+  /** Update shaping on the delivery path; without it payloads are `workload.payloadBytes`. */
+  shaping: shapingSchema.optional(),
 });
 
 export const clusterWorkloadSchema = z.strictObject({
@@ -380,6 +389,8 @@ const scenarioBase = {
   durationS: positive.max(86_400),
   sampleIntervalMs: positive.min(1).max(60_000),
   parameters: z.array(parameterSchema),
+  /** The guide's figures this scenario checks (the lab shows "holds" or the measured number). */
+  claims: z.array(claimSchema).max(20).default([]),
 };
 
 export const twoHopScenarioSchema = z.strictObject({

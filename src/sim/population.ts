@@ -22,6 +22,11 @@ export interface Population {
   /** Per slot, in (channel, server) order: its user and channel. */
   slotUser: Int32Array;
   slotChannel: Int32Array;
+  /**
+   * Per slot: which of its user's candidate subscriptions it belongs to (0 … candidates − 1; a
+   * pattern subscription's slots share one). The first `subscriptionsPerUser` groups start active.
+   */
+  slotGroup: Uint8Array;
   /** Pairs: the servers holding subscribers of each channel, with their range of slots. */
   channelPairStart: Int32Array;
   pairServer: Int32Array;
@@ -36,6 +41,10 @@ export interface PopulationSpec {
   subscriptionsPerUser: number;
   maxConnections: number;
   balancer: Balancer;
+  /** Candidate subscriptions per user (≥ subscriptionsPerUser): the watchlist churn picks from. */
+  candidatesPerUser?: number;
+  /** Pattern subscriptions: each candidate is a sector of this many consecutive channels. */
+  sectorSize?: number;
 }
 
 /** Connects every user through the load balancer, in user order, at time zero. */
@@ -68,32 +77,69 @@ function connect(
   return { userServer, connections, rejected };
 }
 
-/** Draws each connected user's distinct channels uniformly at random. */
+/** Sectors of a pattern subscription: channel c is in sector ⌊c / sectorSize⌋. */
+export function sectorCount(channels: number, sectorSize: number): number {
+  return Math.ceil(channels / sectorSize);
+}
+
+/**
+ * Draws each connected user's distinct candidate channels (or sectors, for pattern
+ * subscriptions) uniformly at random; the first `subscriptionsPerUser` are the active ones. With
+ * one candidate per subscription and no patterns this draws exactly what it always drew.
+ */
 function subscribe(
   spec: PopulationSpec,
   userServer: Int32Array,
   rng: Rng,
-): { slotUser: Int32Array; slotChannel: Int32Array } {
-  const k = Math.min(spec.subscriptionsPerUser, spec.channels);
+): { slotUser: Int32Array; slotChannel: Int32Array; slotGroup: Uint8Array } {
+  const sector = spec.sectorSize ?? 0;
+  const units = sector > 0 ? sectorCount(spec.channels, sector) : spec.channels;
+  const k = Math.min(Math.max(spec.subscriptionsPerUser, spec.candidatesPerUser ?? 0), units);
   let connected = 0;
   for (let u = 0; u < spec.users; u++) if (userServer[u] >= 0) connected++;
-  const slotUser = new Int32Array(connected * k);
-  const slotChannel = new Int32Array(connected * k);
-  let slot = 0;
+  const picks = new Int32Array(k);
+  let total = 0;
+  const perUser: number[] = [];
+  const drawn = new Int32Array(connected * k);
+  let d = 0;
   for (let u = 0; u < spec.users; u++) {
     if (userServer[u] < 0) continue;
-    const first = slot;
-    while (slot - first < k) {
-      const c = rng.int(spec.channels);
+    let n = 0;
+    while (n < k) {
+      const c = rng.int(units);
       let taken = false;
-      for (let j = first; j < slot; j++) if (slotChannel[j] === c) taken = true;
+      for (let j = 0; j < n; j++) if (picks[j] === c) taken = true;
       if (taken) continue;
-      slotUser[slot] = u;
-      slotChannel[slot] = c;
-      slot++;
+      picks[n++] = c;
+    }
+    let slots = 0;
+    for (let j = 0; j < k; j++) {
+      drawn[d++] = picks[j];
+      slots += sector > 0 ? Math.min(sector, spec.channels - picks[j] * sector) : 1;
+    }
+    perUser.push(slots);
+    total += slots;
+  }
+  const slotUser = new Int32Array(total);
+  const slotChannel = new Int32Array(total);
+  const slotGroup = new Uint8Array(total);
+  let slot = 0;
+  d = 0;
+  for (let u = 0; u < spec.users; u++) {
+    if (userServer[u] < 0) continue;
+    for (let j = 0; j < k; j++) {
+      const unit = drawn[d++];
+      const from = sector > 0 ? unit * sector : unit;
+      const to = sector > 0 ? Math.min(spec.channels, from + sector) : unit + 1;
+      for (let c = from; c < to; c++) {
+        slotUser[slot] = u;
+        slotChannel[slot] = c;
+        slotGroup[slot] = j;
+        slot++;
+      }
     }
   }
-  return { slotUser, slotChannel };
+  return { slotUser, slotChannel, slotGroup };
 }
 
 /** Stable counting sort of `ids` by `key(id)` in [0, range). */
@@ -130,9 +176,11 @@ export function buildPopulation(spec: PopulationSpec, rng: Rng): Population {
   for (let u = 0; u < spec.users; u++) userServer[newId[u]] = connected.userServer[u];
   const slotUser = new Int32Array(order.length);
   const slotChannel = new Int32Array(order.length);
+  const slotGroup = new Uint8Array(order.length);
   for (let i = 0; i < order.length; i++) {
     slotUser[i] = newId[drawn.slotUser[order[i]]];
     slotChannel[i] = drawn.slotChannel[order[i]];
+    slotGroup[i] = drawn.slotGroup[order[i]];
   }
 
   const channelPairStart = new Int32Array(spec.channels + 1);
@@ -161,6 +209,7 @@ export function buildPopulation(spec: PopulationSpec, rng: Rng): Population {
     rejected: connected.rejected,
     slotUser,
     slotChannel,
+    slotGroup,
     channelPairStart,
     pairServer: Int32Array.from(pairServer),
     pairMemberStart: Int32Array.from(pairMemberStart),
@@ -175,6 +224,7 @@ export function populationBytes(p: Population): number {
     p.connections.byteLength +
     p.slotUser.byteLength +
     p.slotChannel.byteLength +
+    p.slotGroup.byteLength +
     p.channelPairStart.byteLength +
     p.pairServer.byteLength +
     p.pairMemberStart.byteLength +

@@ -3,7 +3,7 @@ import type { RunSpec } from '../scenario/resolve.ts';
 import { initHistograms } from './histogram.ts';
 import { ClusterSimulation } from './models/cluster/model.ts';
 import { ProtocolSimulation } from './models/protocols.ts';
-import { TwoHopSimulation } from './models/two-hop.ts';
+import { TwoHopSimulation } from './models/two-hop/model.ts';
 import type {
   FaultRecord,
   RunResult,

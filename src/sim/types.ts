@@ -73,6 +73,11 @@ export interface FlowCounts {
   duplicated: number;
   outOfOrder: number;
   inFlight: number;
+  /**
+   * Shaped runs: owed deliveries a newer value of the same key replaced before they were sent
+   * (throttle and conflation). Conservation: fanout = delivered + dropped + superseded + inFlight.
+   */
+  superseded?: number;
 }
 
 /** A node of the topology as the views draw it. User groups stand for many users. */
@@ -93,9 +98,21 @@ export interface TopologyEdge {
   hop: 'hop2' | 'hop1';
 }
 
+/** A shaping stage as the topology draws it: where on the path it sits. */
+export interface TopologyStage {
+  /** subscriptions, selective, throttle, conflation, batching, delta, compression, priorities. */
+  name: string;
+  /** broker: Redis's subscriptions; server: work each server does once per update; connection: per user. */
+  at: 'broker' | 'server' | 'connection';
+  /** A short label with the setting: "batch 100 ms", "throttle 1/s per key". */
+  label: string;
+}
+
 export interface Topology {
   nodes: TopologyNode[];
   edges: TopologyEdge[];
+  /** Shaped runs: the stages switched on, in path order. */
+  stages?: TopologyStage[];
 }
 
 /**
@@ -263,6 +280,120 @@ export interface ClusterStats {
   state: ClusterState;
 }
 
+/** Percentiles of a staleness sample, in milliseconds. */
+export interface StalenessMs {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Samples behind the figures: probe subscriptions × sampling instants. */
+  samples: number;
+}
+
+/** One priority class under the shaping stages. */
+export interface PriorityClassStats {
+  /** Null when the class delivered nothing (starved under strict priority, or not in the mix). */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  p999Ms: number | null;
+  maxMs: number | null;
+  delivered: number;
+  /** Sends of this class dropped: shed past their deadline, or refused by a full send buffer. */
+  dropped: number;
+}
+
+/** One class of users (e.g. desktop on a fast link, mobile on a slow one). */
+export interface UserClassStats {
+  name: string;
+  users: number;
+  messagesPerSecPerUser: number;
+  bytesPerSecPerUser: number;
+  updatesPerSecPerUser: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  staleness?: StalenessMs;
+}
+
+/** What the update-shaping stages did in a run (present when the scenario has a shaping block). */
+export interface ShapingStats {
+  /** The stages switched on, in the order they sit on the path. */
+  stages: string[];
+  schema: string;
+  encoding: string;
+  deflate: boolean;
+  /** Frames (WebSocket messages) delivered per connected user per second. */
+  messagesPerSecPerUser: number;
+  /** Bytes on hop 1 (headers, framing, compressed payload) per connected user per second. */
+  bytesPerSecPerUser: number;
+  /** Updates delivered per user per second (a batch frame carries several). */
+  updatesPerSecPerUser: number;
+  /** Hop-1 bytes per update delivered. */
+  bytesPerUpdate: number;
+  framesSent: number;
+  updatesSent: number;
+  /**
+   * How long the value a user holds has been out of date (time since the source published the
+   * first update the user has not got yet), sampled over probe subscriptions.
+   */
+  staleness?: StalenessMs;
+  /**
+   * What each stage saved: deliveries not made (throttle, conflation, selective), frames not sent
+   * (batching), bytes not sent (deltaBytes, deflateBytes).
+   */
+  savedByStage: Record<string, number>;
+  /** Full snapshots a server sent because the client's base was missing (a drop, a conflation). */
+  resyncs: number;
+  snapshots: number;
+  deltas: number;
+  perClass?: Record<'P0' | 'P1' | 'P2' | 'P3', PriorityClassStats>;
+  perUserClass: UserClassStats[];
+  perServer: {
+    id: string;
+    messagesPerSec: number;
+    bytesPerSec: number;
+    cpuUtilisation: number;
+    /** Channels (or patterns) the server is subscribed to at the broker right now. */
+    brokerSubscriptions: number;
+  }[];
+  subscriptions?: {
+    active: number;
+    changes: number;
+    /** Subscribe/unsubscribe operations on the servers' indexes, and their CPU. */
+    indexOps: number;
+    indexCpuUs: number;
+    /** Both indexes (user → channels, channel → users) at 8 bytes per entry each, the guide's figure. */
+    indexBytes: number;
+    brokerSubscriptions: number;
+    brokerSubscribeOps: number;
+    mode: 'exact' | 'pattern';
+  };
+  audience?: {
+    mode: string;
+    /** Mean share of connected users that received an update. */
+    shareReceiving: number;
+    filterEvaluations: number;
+    filterCpuUs: number;
+  };
+  batch?: {
+    framesPerSec: number;
+    meanUpdatesPerFrame: number;
+    /** Longest time an update waited in a batch (never more than its window). */
+    maxHoldMs: number;
+  };
+  /** Updates waiting behind a per-key throttle right now (a backlog when conflation is off). */
+  throttleBacklog: number;
+  /** Busy CPU of all servers over the run, µs (receiving, encoding, filtering, writing frames). */
+  serverCpuUs: number;
+  /** Server CPU by what it was spent on, µs over the run. */
+  cpuUs: { encode: number; compress: number; send: number; filter: number; subscribe: number };
+  /** Per sample interval: frames/s, hop-1 bytes/s per user, staleness p50/p99 (NaN without samples). */
+  series: {
+    tS: number[];
+    framesPerSec: number[];
+    bytesPerSecPerUser: number[];
+    stalenessMsP50: number[];
+    stalenessMsP99: number[];
+  };
+}
+
 /** What the worker streams to the page while a run goes on. */
 export interface Snapshot {
   nowUs: number;
@@ -283,6 +414,8 @@ export interface Snapshot {
   protocol?: ProtocolStats;
   /** Present for cluster scenarios. */
   cluster?: ClusterStats;
+  /** Present when the scenario shapes its updates. */
+  shaping?: ShapingStats;
 }
 
 /** The result of a finished run, as `hoplab run --json` prints it. */
@@ -323,4 +456,12 @@ export interface RunResult extends FlowCounts {
   reconnect?: ClusterStats['reconnect'];
   connectionsPerServer?: number[];
   remappedShareOnScaleOut?: number;
+  /** Scenarios that shape their updates: what the stages did. */
+  shaping?: ShapingStats;
+  /**
+   * Shaped runs: one full update of the run's schema in each encoding, bare (`json`, `msgpack`,
+   * …), after permessage-deflate (`msgpack-deflate`, `msgpack-deflate-no-takeover`), and for the
+   * stock-price schema the guide's exact object (`guide-json-pretty`, …), in bytes.
+   */
+  bytesPerUpdate?: Record<string, number>;
 }

@@ -1,16 +1,18 @@
 // The guide's two-hop architecture: source → Redis pub/sub → WebSocket servers → users.
-import type { RunSpec } from '../../scenario/resolve.ts';
-import type { TwoHopScenario } from '../../scenario/schema.ts';
-import { sampler, type Sampler } from '../dist.ts';
-import { LatencyHistogram } from '../histogram.ts';
-import { Link, webSocketHeaderBytes } from '../link.ts';
-import { PendingDeliveries } from '../pending.ts';
-import { buildPopulation, populationBytes, type Population } from '../population.ts';
-import { EventModel, KIND_BITS } from '../engine.ts';
-import { Rng } from '../rng.ts';
-import { sampleIntervalUs, SeriesRecorder } from '../series.ts';
-import type { Simulation } from '../simulation.ts';
-import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../trace.ts';
+import type { RunSpec } from '../../../scenario/resolve.ts';
+import type { TwoHopScenario } from '../../../scenario/schema.ts';
+import { sampler, type Sampler } from '../../dist.ts';
+import { LatencyHistogram } from '../../histogram.ts';
+import { Link, webSocketHeaderBytes } from '../../link.ts';
+import { PendingDeliveries } from '../../pending.ts';
+import { buildPopulation, populationBytes, type Population } from '../../population.ts';
+import { EventModel, KIND_BITS } from '../../engine.ts';
+import { Rng } from '../../rng.ts';
+import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
+import type { Simulation } from '../../simulation.ts';
+import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../../trace.ts';
+import { bytesPerUpdateOf, stageLabels } from '../../shaping/config.ts';
+import { EV_CHURN, EV_FLUSH, EV_RELEASE, EV_SERVER_ALL, ShapedPath } from './shaped.ts';
 import type {
   FlowCounts,
   LinkStats,
@@ -18,7 +20,7 @@ import type {
   ServerStats,
   Snapshot,
   Topology,
-} from '../types.ts';
+} from '../../types.ts';
 
 // Event kinds, in the low bits of word0; the rest of word0 is the kind's argument.
 const EV_SOURCE = 0; // arg: channel
@@ -83,6 +85,8 @@ export class TwoHopSimulation extends EventModel implements Simulation {
 
   /** Deliveries owed by messages still in hop 2 (published, not yet at the server). */
   private hop2Owed = 0;
+  /** The delivery path with update shaping, when the scenario has a shaping block. */
+  private readonly shaped: ShapedPath | null = null;
   private flow: FlowCounts = {
     produced: 0,
     fanout: 0,
@@ -107,6 +111,11 @@ export class TwoHopSimulation extends EventModel implements Simulation {
         subscriptionsPerUser: t.subscriptionsPerUser,
         maxConnections: t.server.maxConnections,
         balancer: t.loadBalancer,
+        candidatesPerUser: t.shaping?.subscriptions.candidatesPerUser,
+        sectorSize:
+          t.shaping?.subscriptions.mode === 'pattern'
+            ? t.shaping.subscriptions.sectorSize
+            : undefined,
       },
       root.fork('population'),
     );
@@ -152,8 +161,40 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     this.lastArrivalUs = new Float64Array(t.users);
     this.slotLastSeq = new Int32Array(p.slotUser.length).fill(-1);
 
+    if (t.shaping) this.shaped = this.buildShaped(root);
     this.scheduleSources();
     this.queue.push(Math.min(this.series.intervalUs, this.durationUs), EV_SAMPLE, 0);
+  }
+
+  /** The shaped path reads and writes the model's hop-1 state through this view of it. */
+  private buildShaped(root: Rng): ShapedPath {
+    return new ShapedPath(
+      {
+        scenario: this.scenario,
+        pop: this.pop,
+        msgs: this.msgs,
+        queue: this.queue,
+        hasher: this.hasher,
+        trace: this.trace,
+        pending: this.pending,
+        series: this.series,
+        flow: this.flow,
+        durationUs: this.durationUs,
+        traceEvery: this.traceEvery,
+        hop1Rng: this.hop1Rng,
+        hop1LatencyMs: this.hop1LatencyMs,
+        downlinkFreeUs: this.downlinkFreeUs,
+        lastArrivalUs: this.lastArrivalUs,
+        slotLastSeq: this.slotLastSeq,
+        nicFreeUs: this.nicFreeUs,
+        hop1LinkBytes: this.hop1LinkBytes,
+        hop1LinkMessages: this.hop1LinkMessages,
+        coreFreeUs: this.coreFreeUs,
+        busyUs: this.busyUs,
+        cores: this.cores,
+      },
+      root,
+    );
   }
 
   protected nodeIds(): readonly string[] {
@@ -170,6 +211,20 @@ export class TwoHopSimulation extends EventModel implements Simulation {
         return this.onServer(now, arg, word1);
       case EV_SAMPLE:
         return this.onSample(now);
+    }
+    const shaped = this.shaped;
+    if (!shaped) return;
+    switch (kind) {
+      case EV_RELEASE:
+        shaped.advance(this.pop.pairServer[arg], now);
+        return shaped.onRelease(now, arg);
+      case EV_FLUSH:
+        shaped.advance(Math.floor(arg / shaped.config.lanes), now);
+        return shaped.onFlush(now, arg);
+      case EV_CHURN:
+        return shaped.onChurn(now);
+      case EV_SERVER_ALL:
+        return this.onServerAll(now, arg, word1);
     }
   }
 
@@ -210,8 +265,13 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   private publish(now: number, channel: number): void {
     const id = this.newMessage(now, channel);
     this.flow.produced++;
-    this.flow.fanout += this.channelSubscribers[channel];
-    this.hop2Owed += this.channelSubscribers[channel];
+    if (this.shaped) {
+      // Shaped: owed deliveries are counted where the server decides who gets the update.
+      this.shaped.published(id);
+    } else {
+      this.flow.fanout += this.channelSubscribers[channel];
+      this.hop2Owed += this.channelSubscribers[channel];
+    }
     this.series.produced[this.series.bucket(now)]++;
     const bytes = this.msgs.bytes[id] + REDIS_FRAME_BYTES;
     const arrival = this.sourceLink.send(now, bytes);
@@ -222,7 +282,10 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   }
 
   private newMessage(now: number, channel: number): number {
-    const id = this.msgs.add(channel, now, Math.max(1, Math.round(this.payloadBytes())));
+    const bytes = this.shaped
+      ? this.shaped.fullBytes()
+      : Math.max(1, Math.round(this.payloadBytes()));
+    const id = this.msgs.add(channel, now, bytes);
     this.msgs.seq[id] = this.channelSeq[channel]++;
     return id;
   }
@@ -230,6 +293,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   // ---- Broker: single-threaded Redis; one PUBLISH writes to every subscribed server.
 
   private onBroker(now: number, id: number): void {
+    if (this.shaped) return this.onBrokerShaped(now, id, this.shaped);
     const p = this.pop;
     const channel = this.msgs.channel[id];
     const first = p.channelPairStart[channel];
@@ -247,6 +311,46 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       this.queue.push(arrival, (q << KIND_BITS) | EV_SERVER, id);
       if (traced) this.trace.write(TRACE_HOP2, now, arrival, NODE_BROKER, 2 + s, id, -1);
     }
+  }
+
+  /**
+   * Shaped: Redis writes to the servers subscribed to the channel right now (subscriptions come
+   * and go), or to every server when the audience is not chosen by subscription; pattern
+   * subscriptions cost Redis a match per pattern per publish.
+   */
+  private onBrokerShaped(now: number, id: number, shaped: ShapedPath): void {
+    const p = this.pop;
+    const channel = this.msgs.channel[id];
+    const broker = this.scenario.topology.broker;
+    const bytes = this.msgs.bytes[id] + REDIS_FRAME_BYTES;
+    const traced = id % this.traceEvery === 0;
+    const targets: number[] = [];
+    if (shaped.byServer) for (let s = 0; s < p.servers; s++) targets.push(-1 - s);
+    else
+      for (let q = p.channelPairStart[channel]; q < p.channelPairStart[channel + 1]; q++)
+        if (shaped.pairLive(q)) targets.push(q);
+    shaped.brokerTargets(id, targets.length);
+    const start = now > this.brokerFreeUs ? now : this.brokerFreeUs;
+    const done =
+      start + broker.serviceUs + shaped.brokerExtraUs() + broker.perSubscriberUs * targets.length;
+    this.brokerFreeUs = done;
+    for (const q of targets) {
+      const s = q >= 0 ? p.pairServer[q] : -1 - q;
+      const arrival = this.brokerLinks[s].send(done, bytes);
+      this.series.hop2Bytes[this.series.bucket(done)] += bytes;
+      if (q >= 0) this.queue.push(arrival, (q << KIND_BITS) | EV_SERVER, id);
+      else this.queue.push(arrival, (s << KIND_BITS) | EV_SERVER_ALL, id);
+      if (traced) this.trace.write(TRACE_HOP2, now, arrival, NODE_BROKER, 2 + s, id, -1);
+    }
+  }
+
+  /** Shaped, audience all or region: server s takes the update off the broker connection. */
+  private onServerAll(now: number, s: number, id: number): void {
+    const shaped = this.shaped as ShapedPath;
+    shaped.advance(s, now);
+    this.hop2Hist.record(now - this.msgs.createdUs[id]);
+    const ready = shaped.runCpu(s, now, this.scenario.topology.server.cpuPerInboundUs);
+    shaped.onServerAll(now, s, id, ready);
   }
 
   // ---- Server: takes the message off the broker connection, then writes it to each local
@@ -272,6 +376,13 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   }
 
   private onServer(now: number, pair: number, id: number): void {
+    if (this.shaped) {
+      const s = this.pop.pairServer[pair];
+      this.shaped.advance(s, now);
+      this.hop2Hist.record(now - this.msgs.createdUs[id]);
+      const ready = this.shaped.runCpu(s, now, this.scenario.topology.server.cpuPerInboundUs);
+      return this.shaped.onPair(now, pair, id, ready);
+    }
     const p = this.pop;
     const s = p.pairServer[pair];
     const created = this.msgs.createdUs[id];
@@ -370,18 +481,26 @@ export class TwoHopSimulation extends EventModel implements Simulation {
 
   // ---- Sampling: count what has arrived, close the interval, schedule the next one.
 
-  private readonly accept = (arrivalUs: number, e2eUs: number, hop1Us: number): void => {
+  private readonly accept = (
+    arrivalUs: number,
+    e2eUs: number,
+    hop1Us: number,
+    tag: number,
+  ): void => {
     this.flow.delivered++;
     this.e2eHist.record(e2eUs);
     this.hop1Hist.record(hop1Us);
     this.intervalHist.record(e2eUs);
     this.series.delivered[this.series.bucket(arrivalUs)]++;
+    this.shaped?.accepted(e2eUs, tag);
   };
 
   private flushArrivals(untilUs: number): void {
+    this.shaped?.advanceAll(untilUs);
     this.pending.flush(untilUs, this.accept);
     // Counted from where the deliveries are, not as a difference, so conservation can be checked.
-    this.flow.inFlight = this.hop2Owed + this.pending.size;
+    this.flow.inFlight = this.hop2Owed + this.pending.size + (this.shaped?.waiting ?? 0);
+    if (this.shaped) this.flow.superseded = this.shaped.superseded;
   }
 
   private serverQueues(now: number): number[] {
@@ -397,6 +516,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   }
 
   private onSample(now: number): void {
+    this.shaped?.sample(now);
     this.flushArrivals(now);
     const h = this.intervalHist;
     const queues = this.serverQueues(now);
@@ -478,7 +598,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
 
   snapshot(): Snapshot {
     this.flushArrivals(this.done ? this.durationUs : this.nowUsValue);
-    return this.baseSnapshot({
+    const snap = this.baseSnapshot({
       flow: this.flow,
       e2e: this.e2eHist,
       hop2: this.hop2Hist,
@@ -488,10 +608,36 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       rejectedConnections: this.pop.rejected,
       series: this.series.toSeries(),
     });
+    if (this.shaped) {
+      const now = snap.nowUs;
+      let busy = 0;
+      for (let s = 0; s < this.pop.servers; s++) busy += this.busyUs[s];
+      snap.shaping = this.shaped.stats(
+        now,
+        (s) => (now > 0 ? Math.min(1, this.busyUs[s] / (now * this.cores)) : 0),
+        busy,
+        snap.latencyMs,
+      );
+    }
+    return snap;
   }
 
   result(wallMs: number): RunResult {
-    return { ...this.baseResult(this.snapshot(), wallMs), simBytesPerUser: this.bytesPerUser() };
+    const snap = this.snapshot();
+    const out: RunResult = {
+      ...this.baseResult(snap, wallMs),
+      simBytesPerUser: this.bytesPerUser(),
+    };
+    if (snap.shaping) {
+      out.shaping = snap.shaping;
+      out.bytesPerUpdate = bytesPerUpdateOf(snap.shaping.schema);
+    }
+    return out;
+  }
+
+  /** The shaped path's deliveries to probe subscriptions (for the delta-state checker). */
+  deltaLog(): ReturnType<ShapedPath['deltaLog']> {
+    return this.shaped?.deltaLog() ?? [];
   }
 
   /** Typed-array bytes of per-user and per-subscription state, divided by the user count. */
@@ -541,10 +687,15 @@ export class TwoHopSimulation extends EventModel implements Simulation {
         hop: 'hop1',
       });
     }
+    if (this.shaped) {
+      const stages = stageLabels(this.shaped.config);
+      return { nodes, edges, stages };
+    }
     return { nodes, edges };
   }
 
   dispose(): void {
+    this.shaped?.dispose();
     this.e2eHist.destroy();
     this.hop1Hist.destroy();
     this.hop2Hist.destroy();
