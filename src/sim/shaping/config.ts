@@ -76,14 +76,24 @@ export function shapingConfig(spec: ShapingSpec, model: 'two-hop' | 'cluster'): 
       'delta',
       `deltas need each client's last state per subscription; audience ${audience} sends to users without one (use subscribers or permission)`,
     );
-  if (
-    model === 'cluster' &&
-    (audience !== 'subscribers' || spec.subscriptions.churnPerUserPerMin > 0)
-  )
-    throw new ScenarioError(
-      'shaping.audience',
-      'the cluster model delivers each user its one channel: audience filters and subscription churn run on the two-hop model',
-    );
+  if (model === 'cluster') {
+    // Each cluster user follows one channel with sequence numbers, acks and resume: the
+    // stages that need subscription sets, per-field state or their own scheduler run on two-hop.
+    const twoHopOnly: [boolean, string, string][] = [
+      [audience !== 'subscribers', 'shaping.audience', 'audience filters'],
+      [spec.subscriptions.churnPerUserPerMin > 0, 'shaping.subscriptions', 'subscription churn'],
+      [spec.delta.mode === 'on', 'delta', 'delta updates'],
+      [spec.priorities.mode === 'on', 'priorities', 'priority queues'],
+      [spec.throttle.perConnectionHz !== 'off', 'connectionHz', 'per-connection throttles'],
+      [spec.userClasses.length > 1, 'shaping.userClasses', 'user classes'],
+    ];
+    for (const [on, field, what] of twoHopOnly)
+      if (on)
+        throw new ScenarioError(
+          field,
+          `${what} run on the two-hop model; the cluster model shapes with per-key throttles, conflation, batching and encodings`,
+        );
+  }
   const shares = spec.updates.classMix;
   const classCumulative = new Float64Array(CLASSES);
   let acc = 0;

@@ -13,6 +13,7 @@ import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
 import type { Simulation } from '../../simulation.ts';
 import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../../trace.ts';
 import type {
+  ShapingStats,
   ClusterState,
   ClusterStats,
   FaultRecord,
@@ -23,7 +24,14 @@ import type {
   Snapshot,
   Topology,
 } from '../../types.ts';
+import {
+  activeStages,
+  bytesPerUpdateOf,
+  shapingConfig,
+  stageLabels,
+} from '../../shaping/config.ts';
 import { backoffUs } from './backoff.ts';
+import { ClusterShaping, EV_SHAPE_FLUSH, EV_SHAPE_RELEASE } from './shaping.ts';
 import { Balancer, remappedShare } from './balancer.ts';
 
 const EV_PUBLISH = 0; // arg: channel
@@ -46,6 +54,10 @@ const EV_TIMEOUT = 16; // arg: user; word1: connection id — the server times o
 const EV_AWAY = 17; // arg: user — the user closes the app
 const EV_RETURN = 18; // arg: user — and comes back
 const EV_GROUP = 19; // arg 0: session check of server word1; arg 1: rebalance of generation word1 ends
+// 20 and 21: the shaping module's (EV_SHAPE_RELEASE, EV_SHAPE_FLUSH in ./shaping.ts).
+/** A frame's slab flags: replayed after a reconnect, and built by conflation (skips are superseded). */
+const SLAB_RECOVERED = 1;
+const SLAB_SUPERSEDING = 2;
 
 /** Redis drops a slow subscriber; the server resubscribes after this. */
 const RESUBSCRIBE_US = 1_000_000;
@@ -293,6 +305,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly connectionRows: number[][] = [];
   private hop2Bytes = 0;
   private hop1Bytes = 0;
+  /** Update shaping on the hop-1 path, when the scenario has a shaping block. */
+  private readonly shaping: ClusterShaping | null = null;
+  /** Deliveries conflation replaced with a newer value of the same key (owed, not lost). */
+  private superseded = 0;
 
   constructor(run: RunSpec, sc: ClusterScenario) {
     super(run);
@@ -331,6 +347,26 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.conns = new Int32Array(S);
     this.acceptFreeUs = new Float64Array(S);
     this.cpus = Array.from({ length: S }, () => new CpuPool(t.server.cores));
+    if (t.shaping) {
+      const tickRng = root.fork('shaping/ticks');
+      this.shaping = new ClusterShaping(
+        shapingConfig(t.shaping, 'cluster'),
+        {
+          queue: this.queue,
+          members: (srv, ch, each) => {
+            for (let u = this.memberHead[srv * this.channels + ch]; u >= 0; u = this.memberNext[u])
+              each(u);
+          },
+          sendFrame: (now, u, ids, wire, superseding) =>
+            this.sendFrame(now, u, ids, wire, superseding),
+          connectedTo: (u, srv) => this.online[u] === 1 && this.connServer[u] === srv,
+        },
+        S,
+        t.channels,
+        t.users,
+        () => tickRng.float(),
+      );
+    }
     this.healthFails = new Int32Array(S);
     this.brokerLinkDownUntilUs = new Float64Array(S);
     this.linkExtraUs = new Float64Array(S);
@@ -547,6 +583,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
         return this.onReturn(now, arg);
       case EV_GROUP:
         return arg === 0 ? this.onSessionCheck(now, w1) : this.onRebalanceEnd(now, w1);
+      case EV_SHAPE_RELEASE:
+        return this.shaping?.onRelease(now, arg);
+      case EV_SHAPE_FLUSH:
+        return this.shaping?.onFlush(now, arg);
     }
   }
 
@@ -1045,6 +1085,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const k = s * this.channels + c;
     if (this.msgs.seq[id] > this.serverSeq[k]) this.serverSeq[k] = this.msgs.seq[id];
     if (this.t.broker.kind === 'redis' && this.slowSubscriber(now, s, id)) return;
+    if (this.shaping) return this.shaping.onServerIn(now, s, c, id);
     for (let u = this.memberHead[s * this.channels + c]; u >= 0; u = this.memberNext[u])
       this.send(now, u, id, false);
   }
@@ -1089,6 +1130,46 @@ export class ClusterSimulation extends EventModel implements Simulation {
       this.trace.write(TRACE_HOP1, now, at, 2 + s, 2 + this.maxServers + s, id, u);
   }
 
+  /**
+   * Shaped: one frame carrying `ids` to u (a batch, or a single encoded update): the write costs
+   * CPU once and the frame's wire bytes pass the link once; each update gets its own slab, all
+   * arriving together, so acks, resume and gap fetches work per update as before.
+   */
+  private sendFrame(
+    now: number,
+    u: number,
+    ids: readonly number[],
+    wireBytes: number,
+    superseding: boolean,
+  ): void {
+    const s = this.connServer[u];
+    if (s < 0 || this.online[u] !== 1) return;
+    const sent = this.cpus[s].run(now, this.t.server.cpuPerSendUs);
+    let leaves = sent;
+    if (this.linkBitsPerUs[s] > 0 && this.linkUntilUs[s] > now) {
+      leaves = Math.min(
+        this.linkUntilUs[s],
+        Math.max(sent, this.linkFreeUs[s]) + (wireBytes * 8) / this.linkBitsPerUs[s],
+      );
+      this.linkFreeUs[s] = leaves;
+    }
+    let at = Math.round(leaves + this.oneWayUs(u));
+    if (at < this.lastFrameUs[u]) at = this.lastFrameUs[u];
+    this.lastFrameUs[u] = at;
+    this.hop1Bytes += wireBytes;
+    for (const id of ids) {
+      const slab = this.slabAlloc();
+      this.slabUser[slab] = u;
+      this.slabMsg[slab] = id;
+      this.slabConn[slab] = this.connId[u];
+      this.slabRecovered[slab] = superseding ? SLAB_SUPERSEDING : 0;
+      this.slabSentUs[slab] = now;
+      this.queue.push(at, EV_DELIVER, slab);
+      if (this.traced(id) && u % 53 === 0)
+        this.trace.write(TRACE_HOP1, now, at, 2 + s, 2 + this.maxServers + s, id, u);
+    }
+  }
+
   private connectionAlive(u: number, conn: number): boolean {
     return this.online[u] === 1 && this.connId[u] === conn && this.alive[this.connServer[u]] === 1;
   }
@@ -1097,7 +1178,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const u = this.slabUser[slab];
     const id = this.slabMsg[slab];
     const conn = this.slabConn[slab];
-    const recovered = this.slabRecovered[slab] === 1;
+    const recovered = (this.slabRecovered[slab] & SLAB_RECOVERED) !== 0;
+    const superseding = (this.slabRecovered[slab] & SLAB_SUPERSEDING) !== 0;
     if (!this.connectionAlive(u, conn)) {
       // Lost in transit with its connection; resume or a gap fetch may bring it back.
       this.slabFreeAt(slab);
@@ -1119,7 +1201,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
       return;
     }
     this.hop1Hist.record(now - this.slabSentUs[slab]);
-    this.apply(now, u, id, recovered);
+    this.apply(now, u, id, recovered, superseding);
     if (this.t.delivery.guarantee !== 'at-most-once') {
       this.queue.push(Math.round(now + this.oneWayUs(u)), EV_ACK, slab);
       return;
@@ -1140,7 +1222,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
   }
 
   /** The client applies an update: in order, once; a gap triggers a fetch of the missing range. */
-  private apply(now: number, u: number, id: number, recovered: boolean): void {
+  private apply(now: number, u: number, id: number, recovered: boolean, superseding = false): void {
     const seq = this.msgs.seq[id];
     const r = this.recv[u];
     if (seq <= r) {
@@ -1149,7 +1231,12 @@ export class ClusterSimulation extends EventModel implements Simulation {
       this.hasher.add(u);
       return;
     }
-    if (seq > r + 1) this.fillGap(now, u, r + 1, seq - 1);
+    if (seq > r + 1 && superseding) {
+      // Conflation replaced what lies between with this newer value: superseded, not lost.
+      this.superseded += this.owedBetween(this.userChannel[u], r + 1, seq - 1);
+      this.recv[u] = seq - 1;
+      this.skipTo(u, seq - 1);
+    } else if (seq > r + 1) this.fillGap(now, u, r + 1, seq - 1);
     this.applyNext(now, u, id, recovered);
   }
 
@@ -1842,7 +1929,10 @@ export class ClusterSimulation extends EventModel implements Simulation {
   }
 
   private newMessage(now: number, c: number): number {
-    const id = this.msgs.add(c, now, Math.max(1, Math.round(this.payloadBytes())));
+    const bytes = this.shaping
+      ? this.shaping.payloadBytes
+      : Math.max(1, Math.round(this.payloadBytes()));
+    const id = this.msgs.add(c, now, bytes);
     this.ensureMessageRoom(id);
     this.producerSeq[id] = this.nextProducerSeq[c % this.t.sources]++;
     return id;
@@ -1931,7 +2021,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
   /** Owed but not yet delivered, dropped or resynced: users behind their channel's latest. */
   private updateInFlight(): void {
     const f = this.flow;
-    f.inFlight = f.fanout - f.delivered - f.dropped - this.resynced;
+    f.inFlight = f.fanout - f.delivered - f.dropped - this.resynced - this.superseded;
+    if (this.shaping) f.superseded = this.superseded;
   }
 
   private reconnectStats(): ClusterStats['reconnect'] {
@@ -2095,6 +2186,63 @@ export class ClusterSimulation extends EventModel implements Simulation {
         series: this.series.toSeries(),
       }),
       cluster: this.clusterStats(),
+      ...(this.shaping ? { shaping: this.shapingStats() } : {}),
+    };
+  }
+
+  /** The shaping figures of a cluster run: the module's counts and what the model measures. */
+  private shapingStats(): ShapingStats {
+    const sh = this.shaping as ClusterShaping;
+    const c = sh.config;
+    const now = this.nowUsValue;
+    const part = sh.stats(now / 1e6, this.t.users);
+    const e2e = this.e2eHist.summary();
+    let busy = 0;
+    for (const cpu of this.cpus) busy += cpu.busyUs;
+    const series = this.series.toSeries();
+    return {
+      stages: activeStages(c),
+      schema: c.schema.id,
+      encoding: c.spec.encoding.format,
+      deflate: c.deflate,
+      messagesPerSecPerUser: part.messagesPerSecPerUser ?? 0,
+      bytesPerSecPerUser: part.bytesPerSecPerUser ?? 0,
+      updatesPerSecPerUser: part.updatesPerSecPerUser ?? 0,
+      bytesPerUpdate: part.bytesPerUpdate ?? 0,
+      framesSent: part.framesSent ?? 0,
+      updatesSent: part.updatesSent ?? 0,
+      savedByStage: { ...(part.savedByStage ?? {}), superseded: this.superseded },
+      resyncs: this.resynced,
+      snapshots: part.updatesSent ?? 0,
+      deltas: 0,
+      perUserClass: [
+        {
+          name: 'all',
+          users: this.t.users,
+          messagesPerSecPerUser: part.messagesPerSecPerUser ?? 0,
+          bytesPerSecPerUser: part.bytesPerSecPerUser ?? 0,
+          updatesPerSecPerUser: part.updatesPerSecPerUser ?? 0,
+          latencyMs: { p50: e2e.p50, p99: e2e.p99, max: e2e.max },
+        },
+      ],
+      perServer: this.cpus.slice(0, this.serverCount).map((cpu, s) => ({
+        id: `server-${s}`,
+        messagesPerSec: 0,
+        bytesPerSec: 0,
+        cpuUtilisation: now > 0 ? Math.min(1, cpu.busyUs / (now * this.t.server.cores)) : 0,
+        brokerSubscriptions: 0,
+      })),
+      batch: part.batch,
+      throttleBacklog: part.throttleBacklog ?? 0,
+      serverCpuUs: busy,
+      cpuUs: { encode: 0, compress: 0, send: busy, filter: 0, subscribe: 0 },
+      series: {
+        tS: series.tS,
+        framesPerSec: series.tS.map(() => NaN),
+        bytesPerSecPerUser: series.hop1BytesPerSec.map((b) => b / this.t.users),
+        stalenessMsP50: series.tS.map(() => NaN),
+        stalenessMsP99: series.tS.map(() => NaN),
+      },
     };
   }
 
@@ -2112,6 +2260,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
       reconnect: c.reconnect,
       connectionsPerServer: c.connectionsPerServer,
       remappedShareOnScaleOut: c.remappedShareOnScaleOut,
+      ...(snap.shaping
+        ? { shaping: snap.shaping, bytesPerUpdate: bytesPerUpdateOf(snap.shaping.schema) }
+        : {}),
     };
   }
 
@@ -2162,6 +2313,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
         hop: 'hop1',
       });
     }
+    if (this.shaping) return { nodes, edges, stages: stageLabels(this.shaping.config) };
     return { nodes, edges };
   }
 
