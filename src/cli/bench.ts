@@ -6,6 +6,7 @@ import { EventQueue } from '../sim/queue.ts';
 import { Rng } from '../sim/rng.ts';
 import { armsOf } from '../sim/compare.ts';
 import { createSimulation } from '../sim/simulation.ts';
+import { main as calibrateEncoders } from './calibrate-encoders.ts';
 
 const HOLD_ENTITIES = 10_000;
 const HOLD_EVENTS = 5_000_000;
@@ -153,14 +154,21 @@ function round1(x: number): number {
 }
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean' }, only: { type: 'string' } },
+  options: { json: { type: 'boolean' }, only: { type: 'string' }, encoders: { type: 'boolean' } },
   strict: true,
 });
+if (values.encoders) {
+  // Times the real encoders and deflate on the shape tables' payloads (the figures behind
+  // src/sim/shaping/encoding/costs.ts; `npx tsx src/cli/calibrate-encoders.ts --write` rewrites it).
+  process.exit(await calibrateEncoders(['--quick']));
+}
 const WORKLOADS = ['hold', 'twoHop1m', 'shaping1m', 'protocols', 'cluster'] as const;
 const only = values.only?.split(',') ?? [...WORKLOADS];
 for (const w of only)
   if (!(WORKLOADS as readonly string[]).includes(w)) {
-    console.error(`bench: --only: unknown workload ${JSON.stringify(w)}; known: ${WORKLOADS.join(', ')}`);
+    console.error(
+      `bench: --only: unknown workload ${JSON.stringify(w)}; known: ${WORKLOADS.join(', ')}`,
+    );
     process.exit(2);
   }
 const want = (w: (typeof WORKLOADS)[number]) => only.includes(w);
