@@ -85,7 +85,7 @@ Switch \`subscriptionMode=pattern\` and users subscribe to **sectors** instead (
       base: { audience: 'all' },
       with: {},
       guide: { min: -0.99, max: -0.99 },
-      tolerance: 0.003,
+      tolerance: 0.005,
       unit: 'share',
       why: 'A user who watches 20 of 2,000 stocks receives 1% of the updates a broadcast to everyone would send.',
     },
