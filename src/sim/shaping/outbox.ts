@@ -13,6 +13,8 @@ const FULL = 5;
 const SERVER_IN = 6;
 const ENQUEUED = 7;
 const STRIDE = 8;
+/** Entries a pool takes from the shared array at a time. */
+const CHUNK = 256;
 
 /**
  * One list of waiting entries per (user, lane) — a lane is a priority class with its own window —
@@ -22,10 +24,22 @@ const STRIDE = 8;
  * batching affordable. Entries stay in arrival order; conflation replaces an entry in place.
  */
 export class Outbox {
+  /**
+   * Integers are stored as doubles here; readers take them back with `| 0` so they index typed
+   * arrays as small integers (a double-valued index takes V8's slow keyed-load path).
+   */
   private d = new Float64Array(1024 * STRIDE);
   private capacity = 1024;
-  private free = -1;
   private used = 0;
+  /**
+   * Entries come from per-pool chunks (a pool is a server): one server's tick reads its own
+   * entries, so they should sit together in memory rather than between every other server's.
+   */
+  private readonly freeHead: Int32Array;
+  private readonly chunkNext: Int32Array;
+  private readonly chunkEnd: Int32Array;
+  /** The pool of each list's user (lists are lane × users + user). */
+  private readonly userPool: Int32Array | null;
 
   /** Per (lane, user): first and last entry, and how many entries and raw bytes wait. */
   readonly head: Int32Array;
@@ -38,7 +52,16 @@ export class Outbox {
   constructor(
     readonly users: number,
     readonly lanes: number,
+    /** Per user, the pool (server) its entries come from; absent: one pool. */
+    userPool?: Int32Array,
   ) {
+    let pools = 1;
+    if (userPool)
+      for (let u = 0; u < userPool.length; u++) pools = Math.max(pools, userPool[u] + 1);
+    this.userPool = userPool ?? null;
+    this.freeHead = new Int32Array(pools).fill(-1);
+    this.chunkNext = new Int32Array(pools);
+    this.chunkEnd = new Int32Array(pools);
     this.head = new Int32Array(users * lanes).fill(-1);
     this.tail = new Int32Array(users * lanes).fill(-1);
     this.count = new Int32Array(users * lanes);
@@ -46,10 +69,10 @@ export class Outbox {
   }
 
   msg(e: number): number {
-    return this.d[e * STRIDE + MSG];
+    return this.d[e * STRIDE + MSG] | 0;
   }
   slot(e: number): number {
-    return this.d[e * STRIDE + SLOT];
+    return this.d[e * STRIDE + SLOT] | 0;
   }
   /** Reuses the slot field (a per-key throttle's entry keeps the deliveries it owes there). */
   setSlot(e: number, slot: number): void {
@@ -57,24 +80,24 @@ export class Outbox {
   }
   /** The entry after e in its list (or chain), -1 at the end. */
   next(e: number): number {
-    return this.d[e * STRIDE + NEXT];
+    return this.d[e * STRIDE + NEXT] | 0;
   }
   setNext(e: number, next: number): void {
     this.d[e * STRIDE + NEXT] = next;
   }
   mask(e: number): number {
-    return this.d[e * STRIDE + MASK];
+    return this.d[e * STRIDE + MASK] | 0;
   }
   /** The sequence number the client must hold for the entry to go as a delta. */
   base(e: number): number {
-    return this.d[e * STRIDE + BASE];
+    return this.d[e * STRIDE + BASE] | 0;
   }
   /** True when the entry must be sent as a full snapshot (the client has no base for a delta). */
   full(e: number): boolean {
-    return this.d[e * STRIDE + FULL] === 1;
+    return (this.d[e * STRIDE + FULL] & 1) === 1;
   }
   setFull(e: number): void {
-    this.d[e * STRIDE + FULL] = 1;
+    this.d[e * STRIDE + FULL] = this.d[e * STRIDE + FULL] | 0 | 1;
   }
   /** When the newest update in the entry reached the server (for hop-1 latency). */
   serverInUs(e: number): number {
@@ -85,32 +108,44 @@ export class Outbox {
     return this.d[e * STRIDE + ENQUEUED];
   }
 
-  private alloc(): number {
-    if (this.free >= 0) {
-      const e = this.free;
-      this.free = this.d[e * STRIDE + NEXT];
-      return e;
+  private alloc(pool: number): number {
+    const f = this.freeHead[pool];
+    if (f >= 0) {
+      this.freeHead[pool] = this.d[f * STRIDE + NEXT] | 0;
+      return f;
     }
-    if (this.used === this.capacity) this.grow();
-    return this.used++;
+    if (this.chunkNext[pool] === this.chunkEnd[pool]) {
+      if (this.used + CHUNK > this.capacity) this.grow();
+      this.chunkNext[pool] = this.used;
+      this.chunkEnd[pool] = this.used + CHUNK;
+      this.used += CHUNK;
+    }
+    return this.chunkNext[pool]++;
   }
 
-  /** Returns entry e to the pool. */
+  /** Returns entry e to its pool. */
   release(e: number): void {
-    this.d[e * STRIDE + NEXT] = this.free;
-    this.free = e;
+    const pool = (this.d[e * STRIDE + FULL] | 0) >> 1;
+    this.d[e * STRIDE + NEXT] = this.freeHead[pool];
+    this.freeHead[pool] = e;
+  }
+
+  private poolOfList(l: number): number {
+    // Users every server refused (pool -1) never get entries; 0 keeps the index valid anyway.
+    return this.userPool === null ? 0 : Math.max(0, this.userPool[l % this.users]);
   }
 
   /** The waiting entry in list l whose message has key `key` (`keyOf[msg]`), or -1. */
   find(l: number, key: number, keyOf: Int32Array): number {
     const d = this.d;
-    for (let e = this.head[l]; e >= 0; e = d[e * STRIDE + NEXT])
-      if (keyOf[d[e * STRIDE + MSG]] === key) return e;
+    for (let e = this.head[l]; e >= 0; e = d[e * STRIDE + NEXT] | 0)
+      if (keyOf[d[e * STRIDE + MSG] | 0] === key) return e;
     return -1;
   }
 
-  /** A new entry in no list (a frame sent at once); `append` puts one in a list. */
+  /** A new entry in no list (a frame sent at once) for list l's user; `append` puts one in a list. */
   single(
+    l: number,
     msg: number,
     slot: number,
     mask: number,
@@ -119,7 +154,8 @@ export class Outbox {
     serverInUs: number,
     nowUs: number,
   ): number {
-    const e = this.alloc();
+    const pool = this.poolOfList(l);
+    const e = this.alloc(pool);
     const d = this.d;
     const i = e * STRIDE;
     d[i + MSG] = msg;
@@ -127,7 +163,7 @@ export class Outbox {
     d[i + NEXT] = -1;
     d[i + MASK] = mask;
     d[i + BASE] = base;
-    d[i + FULL] = full ? 1 : 0;
+    d[i + FULL] = pool * 2 + (full ? 1 : 0);
     d[i + SERVER_IN] = serverInUs;
     d[i + ENQUEUED] = nowUs;
     return e;
@@ -145,7 +181,7 @@ export class Outbox {
     nowUs: number,
     rawBytes: number,
   ): number {
-    const e = this.single(msg, slot, mask, full, base, serverInUs, nowUs);
+    const e = this.single(l, msg, slot, mask, full, base, serverInUs, nowUs);
     if (this.tail[l] >= 0) this.d[this.tail[l] * STRIDE + NEXT] = e;
     else this.head[l] = e;
     this.tail[l] = e;
@@ -174,7 +210,7 @@ export class Outbox {
     const i = e * STRIDE;
     d[i + MSG] = msg;
     d[i + MASK] = mode === 'merge' ? d[i + MASK] | mask : mask;
-    if (full || mode === 'drop') d[i + FULL] = 1;
+    if (full || mode === 'drop') d[i + FULL] = d[i + FULL] | 0 | 1;
     d[i + SERVER_IN] = serverInUs;
     this.bytes[l] += rawBytesDelta;
   }
@@ -194,7 +230,7 @@ export class Outbox {
   shift(l: number): number {
     const e = this.head[l];
     if (e < 0) return -1;
-    const next = this.d[e * STRIDE + NEXT];
+    const next = this.d[e * STRIDE + NEXT] | 0;
     this.head[l] = next;
     if (next < 0) this.tail[l] = -1;
     this.count[l]--;
@@ -215,7 +251,7 @@ export class Outbox {
   }
 
   private grow(): void {
-    this.capacity *= 2;
+    while (this.used + CHUNK > this.capacity) this.capacity *= 2;
     const d = new Float64Array(this.capacity * STRIDE);
     d.set(this.d);
     this.d = d;

@@ -136,6 +136,8 @@ export class ShapedPath {
   private readonly perLaneFlag: boolean;
   /** Nothing can wait on a connection: the fan-out writes every frame at once. */
   private readonly directOnly: boolean;
+  /** One batching lane and nothing else in the way: the fan-out fills outboxes directly. */
+  private readonly batchOnly: boolean;
 
   // Per message.
   private msgClass = new Uint8Array(1024);
@@ -291,6 +293,11 @@ export class ShapedPath {
       cfg.perConnectionIntervalUs === 0 &&
       cfg.conflation === 'off' &&
       !cfg.priorities;
+    this.batchOnly =
+      cfg.lanes === 1 &&
+      cfg.laneWindowUs[0] > 0 &&
+      cfg.perConnectionIntervalUs === 0 &&
+      !cfg.priorities;
     this.perLaneFlag =
       cfg.priorities || [mix.P0, mix.P1, mix.P2, mix.P3].filter((x) => x > 0).length > 1;
     if (cfg.churnPerUserPerUs > 0 && cfg.candidatesPerUser <= sc.topology.subscriptionsPerUser)
@@ -370,7 +377,7 @@ export class ShapedPath {
         if (p.userServer[u] >= 0) this.serverUsers[fill[p.userServer[u]]++] = u;
     }
 
-    this.outbox = new Outbox(p.users, cfg.lanes);
+    this.outbox = new Outbox(p.users, cfg.lanes, p.userServer);
     const tickRng = rootRng.fork('shaping/ticks');
     this.ticks = [];
     for (let l = 0; l < cfg.lanes; l++) {
@@ -634,6 +641,8 @@ export class ShapedPath {
     let owed = 0;
     if (this.directOnly && !this.userLevel.length) {
       owed = this.fanOutDirect(now, ready, s, first, end, id, mask, allFull, base, serverInUs);
+    } else if (this.batchOnly && !this.userLevel.length) {
+      owed = this.fanOutBatched(now, ready, s, first, end, id, mask, allFull, base);
     } else {
       for (let slot = first; slot < end; slot++) {
         if (active && active[slot] === 0) continue;
@@ -812,6 +821,57 @@ export class ShapedPath {
     return owed;
   }
 
+  /**
+   * The fan-out of one emission into per-connection batches (one lane, no per-connection limit,
+   * no priorities): each live subscriber's outbox gets the update, and the server's tick is
+   * scheduled once. A connection that already has something waiting takes the general path
+   * (conflation folds the update in, or it queues behind).
+   */
+  private fanOutBatched(
+    now: number,
+    ready: number,
+    s: number,
+    first: number,
+    end: number,
+    id: number,
+    mask: number,
+    allFull: boolean,
+    base: number,
+  ): number {
+    const o = this.outbox;
+    const count = o.count;
+    const bytes = o.bytes;
+    const active = this.subs ? this.subs.slotActive : null;
+    const slotUser = this.pop.slotUser;
+    const tick = this.ticks[0];
+    const dirty = tick.dirty[s];
+    const raw = this.entryBytes[allFull ? this.fullMask : mask];
+    const maxMessages = this.config.batchMaxMessages;
+    const maxBytes = this.config.batchMaxBytes;
+    let owed = 0;
+    let appended = false;
+    for (let slot = first; slot < end; slot++) {
+      if (active !== null && active[slot] === 0) continue;
+      owed++;
+      const u = slotUser[slot];
+      if (count[u] > 0) {
+        this.offer(now, ready, s, u, slot, id, mask, allFull, base);
+        continue;
+      }
+      o.append(u, id, slot, mask, allFull, base, ready, now, raw);
+      dirty.push(u);
+      appended = true;
+      if (count[u] >= maxMessages || bytes[u] >= maxBytes) this.flushUser(now, s, 0, u);
+    }
+    if (appended && !tick.scheduled[s]) {
+      tick.scheduled[s] = 1;
+      const phase = tick.phaseUs[s];
+      const at = phase + Math.ceil((now - phase) / tick.periodUs) * tick.periodUs;
+      this.queue.push(Math.max(now, at), word0(EV_FLUSH, s * this.lanes), 0);
+    }
+    return owed;
+  }
+
   private wireOfPayload(payload: number): number {
     return payload < this.wireMemo.length ? this.wireMemo[payload] : wireBytesOf(payload);
   }
@@ -887,7 +947,7 @@ export class ShapedPath {
       return this.hold(now, ready, s, lane, l, u, slot, id, mask, full, base, true);
     if (this.perConnUs > 0) this.nextAllowedUs[u] = now + this.perConnUs;
     if (this.cpuQueue) {
-      const e = o.single(id, slot, mask, full, base, ready, now);
+      const e = o.single(l, id, slot, mask, full, base, ready, now);
       return this.queueFrame(s, u, lane, e, 1, ready);
     }
     this.sendOne(now, ready, s, u, slot, id, mask, full, base, ready);
