@@ -6,6 +6,7 @@ import { loadScenario, resolveRun } from '../../src/scenario/resolve.ts';
 import type { ScenarioFile } from '../../src/scenario/schema.ts';
 import { checkDeltaState } from '../../src/sim/checkers/delta-state.ts';
 import type { TwoHopSimulation } from '../../src/sim/models/two-hop/model.ts';
+import { useGeneralPathOnly } from '../../src/sim/models/two-hop/shaped.ts';
 import { getUpdateSchema } from '../../src/sim/shaping/encoding/schemas.ts';
 import { wireBytesOf } from '../../src/sim/shaping/framing.ts';
 import { createSimulation } from '../../src/sim/simulation.ts';
@@ -201,5 +202,33 @@ describe('shaping: the scenarios at their defaults', () => {
     expect(region.audience?.filterEvaluations, why).toBeGreaterThan(0);
     expect(region.audience?.shareReceiving ?? 0, why).toBeGreaterThan(0.07);
     expect(region.audience?.shareReceiving ?? 1, why).toBeLessThan(0.13);
+  });
+});
+
+describe('shaping: the written-out fast loops', () => {
+  it('give the same run as the general path, with batches, conflation, deltas and drops', async () => {
+    const cases: [string, Record<string, number | string>][] = [
+      ['batching', { duration: 3, users: 400 }],
+      ['batching', { duration: 3, users: 400, batchWindowMs: 0, delta: 'on' }],
+      [
+        'two-hop-1m',
+        { duration: 2, users: 20_000, batchWindowMs: 100, conflation: 'merge', delta: 'on' },
+      ],
+      ['delta-updates', { duration: 4 }],
+      ['conflation', { duration: 3, deflate: 'on' }],
+    ];
+    for (const [id, o] of cases) {
+      const fast = (await runToEnd(id, o, 9)).result;
+      useGeneralPathOnly(true);
+      try {
+        const general = (await runToEnd(id, o, 9)).result;
+        const why = rerun(id, o, 9);
+        expect(fast.traceHash, why).toBe(general.traceHash);
+        expect(fast.shaping, why).toEqual(general.shaping);
+        expect(fast.latencyMs, why).toEqual(general.latencyMs);
+      } finally {
+        useGeneralPathOnly(false);
+      }
+    }
   });
 });

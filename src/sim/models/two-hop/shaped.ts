@@ -35,6 +35,15 @@ const TRACE_USER_STRIDE = 97;
 /** The guide's bytes per index entry (Pattern 1: 8 bytes per user → resource pointer, and back). */
 const INDEX_ENTRY_BYTES = 16;
 
+/**
+ * Tests set this to run every emission through the general path (`offer`), to check that the
+ * written-out fast loops give the same run; nothing else touches it.
+ */
+let generalPathOnly = false;
+export function useGeneralPathOnly(on: boolean): void {
+  generalPathOnly = on;
+}
+
 /** What the shaped path needs from the model that owns it. */
 export interface TwoHopHost {
   readonly scenario: TwoHopScenario;
@@ -639,9 +648,9 @@ export class ShapedPath {
       if (filterUs > 0) ready = this.runCpu(s, ready, filterUs);
     }
     let owed = 0;
-    if (this.directOnly && !this.userLevel.length) {
+    if (this.directOnly && !this.userLevel.length && !generalPathOnly) {
       owed = this.fanOutDirect(now, ready, s, first, end, id, mask, allFull, base, serverInUs);
-    } else if (this.batchOnly && !this.userLevel.length) {
+    } else if (this.batchOnly && !this.userLevel.length && !generalPathOnly) {
       owed = this.fanOutBatched(now, ready, s, first, end, id, mask, allFull, base);
     } else {
       for (let slot = first; slot < end; slot++) {
@@ -731,6 +740,9 @@ export class ShapedPath {
     let deltas = 0;
     let resyncs = 0;
     let busyUs = 0;
+    // Frames written (a frame the send buffer refuses still cost its write), and deltas among them.
+    let writes = 0;
+    let deltaWrites = 0;
     for (let slot = first; slot < end; slot++) {
       if (active !== null && active[slot] === 0) continue;
       owed++;
@@ -742,6 +754,8 @@ export class ShapedPath {
       }
       const cost = full ? fullCost : deltaCost;
       const wire = full ? fullWire : deltaWire;
+      writes++;
+      if (!full) deltaWrites++;
       let c = coreFirst;
       for (let k = coreFirst + 1; k < coreEnd; k++) if (coreFree[k] < coreFree[c]) c = k;
       const start = ready > coreFree[c] ? ready : coreFree[c];
@@ -813,11 +827,11 @@ export class ShapedPath {
     this.snapshots += sentFrames - deltas;
     this.deltas += deltas;
     this.resyncs += resyncs;
-    this.cpu.send += sentFrames * this.sendCostUs;
-    if (this.deflateFrames) this.cpu.compress += busyUs - sentFrames * this.sendCostUs;
-    this.saved.deltaBytes += deltas * (fullRaw - deltaRaw);
+    this.cpu.send += writes * this.sendCostUs;
+    if (this.deflateFrames) this.cpu.compress += busyUs - writes * this.sendCostUs;
+    this.saved.deltaBytes += deltaWrites * (fullRaw - deltaRaw);
     this.saved.deflateBytes +=
-      (sentFrames - deltas) * (fullRaw - fullPayload) + deltas * (deltaRaw - deltaPayload);
+      (writes - deltaWrites) * (fullRaw - fullPayload) + deltaWrites * (deltaRaw - deltaPayload);
     return owed;
   }
 
@@ -1004,7 +1018,7 @@ export class ShapedPath {
     const ids = list.ids;
     tick.dirty[s] = tick.spare[s];
     tick.spare[s] = list;
-    if (!this.cpuQueue && this.perConnUs === 0 && this.laneWindowUs[lane] > 0) {
+    if (!this.cpuQueue && this.perConnUs === 0 && this.laneWindowUs[lane] > 0 && !generalPathOnly) {
       this.flushBatches(now, s, lane, ids, n);
       list.n = 0;
       return;
@@ -1073,6 +1087,7 @@ export class ShapedPath {
     let sentBytes = 0;
     let busyUs = 0;
     let maxHold = this.maxHoldUs;
+    let writes = 0;
     for (let k = 0; k < n; k++) {
       const u = ids[k];
       const l = row + u;
@@ -1103,6 +1118,7 @@ export class ShapedPath {
       if (deflate) this.saved.deflateBytes += raw - payload;
       const wire = this.wireOfPayload(payload);
       const cost = sendCost + (deflateFrames ? t.compressUs(raw) : 0);
+      writes++;
       let c = coreFirst;
       for (let j = coreFirst + 1; j < coreEnd; j++) if (coreFree[j] < coreFree[c]) c = j;
       const start = now > coreFree[c] ? now : coreFree[c];
@@ -1168,7 +1184,7 @@ export class ShapedPath {
     }
     void windowUs;
     this.nicFree[s] = nic;
-    this.maxHoldUs = maxHold;
+    this.maxHoldUs = Math.max(this.maxHoldUs, maxHold);
     this.busyUs[s] += busyUs;
     this.hop1LinkBytes[s] += sentBytes;
     this.hop1LinkMessages[s] += sentFrames;
@@ -1184,8 +1200,8 @@ export class ShapedPath {
       this.classBytes[0] += sentBytes;
       this.classUpdates[0] += sentFrames;
     }
-    this.cpu.send += sentFrames * sendCost;
-    if (deflateFrames) this.cpu.compress += busyUs - sentFrames * sendCost;
+    this.cpu.send += writes * sendCost;
+    if (deflateFrames) this.cpu.compress += busyUs - writes * sendCost;
   }
 
   /** Whether connection u may send lane's waiting entries at this tick. */
