@@ -58,7 +58,8 @@ export class Outbox {
     let pools = 1;
     if (userPool)
       for (let u = 0; u < userPool.length; u++) pools = Math.max(pools, userPool[u] + 1);
-    this.userPool = userPool ?? null;
+    // Users every server refused (pool -1) never get entries; 0 keeps the index valid anyway.
+    this.userPool = userPool ? userPool.map((x) => (x < 0 ? 0 : x)) : null;
     this.freeHead = new Int32Array(pools).fill(-1);
     this.chunkNext = new Int32Array(pools);
     this.chunkEnd = new Int32Array(pools);
@@ -131,8 +132,7 @@ export class Outbox {
   }
 
   private poolOfList(l: number): number {
-    // Users every server refused (pool -1) never get entries; 0 keeps the index valid anyway.
-    return this.userPool === null ? 0 : Math.max(0, this.userPool[l % this.users]);
+    return this.userPool === null ? 0 : this.userPool[l < this.users ? l : l % this.users];
   }
 
   /** The waiting entry in list l whose message has key `key` (`keyOf[msg]`), or -1. */

@@ -1088,6 +1088,11 @@ export class ShapedPath {
     let busyUs = 0;
     let maxHold = this.maxHoldUs;
     let writes = 0;
+    let snapshots = 0;
+    let deltas = 0;
+    let resyncs = 0;
+    let deltaSaved = 0;
+    const wireMemo = this.wireMemo;
     for (let k = 0; k < n; k++) {
       const u = ids[k];
       const l = row + u;
@@ -1105,7 +1110,7 @@ export class ShapedPath {
       let full = o.full(e);
       if (!full && (slot < 0 || slotLastSeq[slot] !== o.base(e))) {
         full = true;
-        this.resyncs++;
+        resyncs++;
       }
       const m = full ? fullMask : o.mask(e);
       const hold = now - o.enqueuedUs(e);
@@ -1113,10 +1118,10 @@ export class ShapedPath {
       const serverInUs = o.serverInUs(e);
       o.release(e);
       const raw = overhead + entryBytes[m];
-      if (delta && !full) this.saved.deltaBytes += fullEntry - entryBytes[m];
+      if (delta && !full) deltaSaved += fullEntry - entryBytes[m];
       const payload = deflate ? t.wireBytes(raw, 1) : raw;
       if (deflate) this.saved.deflateBytes += raw - payload;
-      const wire = this.wireOfPayload(payload);
+      const wire = payload < wireMemo.length ? wireMemo[payload] : wireBytesOf(payload);
       const cost = sendCost + (deflateFrames ? t.compressUs(raw) : 0);
       writes++;
       let c = coreFirst;
@@ -1150,8 +1155,8 @@ export class ShapedPath {
       frames[b]++;
       sentFrames++;
       sentBytes += wire;
-      if (full) this.snapshots++;
-      else this.deltas++;
+      if (full) snapshots++;
+      else deltas++;
       if (manyClasses) {
         this.classFrames[cls]++;
         this.classBytes[cls] += wire;
@@ -1201,6 +1206,10 @@ export class ShapedPath {
       this.classUpdates[0] += sentFrames;
     }
     this.cpu.send += writes * sendCost;
+    this.snapshots += snapshots;
+    this.deltas += deltas;
+    this.resyncs += resyncs;
+    this.saved.deltaBytes += deltaSaved;
     if (deflateFrames) this.cpu.compress += busyUs - writes * sendCost;
   }
 
