@@ -1,4 +1,4 @@
-// The lab's state: the chosen run (scenario, parameters, seed), the worker client and what it streams.
+// The lab's state: the chosen run (scenario, parameters, seed), its comparison arms, the worker client and what it streams.
 import { ScenarioError } from '../scenario/errors.ts';
 import { getScenario, listScenarios } from '../scenario/registry.ts';
 import {
@@ -8,13 +8,28 @@ import {
   type LoadedScenario,
   type RunSpec,
 } from '../scenario/resolve.ts';
-import { queryFromRun, runFromQuery } from '../scenario/url.ts';
+import {
+  abFromQuery,
+  abText,
+  queryFromRun,
+  runFromQuery,
+  type OverrideArm,
+} from '../scenario/url.ts';
+import { armsFromOverrides, DEFAULT_NOISE_SEEDS, MAX_ARMS, type Arm } from '../sim/compare.ts';
 import type { Fault } from '../scenario/schema.ts';
 import type { RunResult, Snapshot, Topology } from '../sim/types.ts';
 import { startSimWorker, type WorkerHandle } from '../worker/client.ts';
 import { DEFAULT_SPEED, type Speed } from '../worker/limits.ts';
 import { armLabels, armsText, isComparison, MIN_ARMS, parseArms } from '../worker/arms.ts';
-import type { ArmUpdate, LoadResult, RunPhase, RunRequest, RunUpdate } from '../worker/protocol.ts';
+import type {
+  ArmUpdate,
+  LoadResult,
+  NoiseProgress,
+  RunPhase,
+  RunRequest,
+  RunUpdate,
+} from '../worker/protocol.ts';
+import { judgingOf, type Judging } from './compare/differences.ts';
 import {
   clusterCondition,
   conditionFromState,
@@ -50,6 +65,26 @@ export type ClickMode = 'faults' | 'trace';
 /** Parameter edits are applied after the input settles, so a dragged slider reloads once. */
 const RELOAD_DEBOUNCE_MS = 250;
 
+/** A new A/B comparison: two arms, both the scenario as it is, for the reader to change. */
+const DEFAULT_AB_ARMS: readonly OverrideArm[] = [
+  { name: 'a', overrides: {} },
+  { name: 'b', overrides: {} },
+];
+
+/** The arms as the lab keeps them: names and typed overrides, as the core resolved them. */
+function keptArms(arms: readonly Arm[]): OverrideArm[] {
+  return arms.map((a) => ({ name: a.label, overrides: { ...a.overrides } }));
+}
+
+/** The first free arm name: c, d, … then arm-7, arm-8. */
+function freeArmName(arms: readonly OverrideArm[]): string {
+  const taken = new Set(arms.map((a) => a.name));
+  for (const name of 'abcdefghijklmnopqrstuvwxyz') if (!taken.has(name)) return name;
+  let n = arms.length + 1;
+  while (taken.has(`arm-${n}`)) n++;
+  return `arm-${n}`;
+}
+
 export class LabState {
   readonly scenarios: LoadedScenario[] = listScenarios();
   readonly embed: boolean;
@@ -74,6 +109,22 @@ export class LabState {
   arms = $state.raw<ArmUpdate[]>([]);
   /** Comparison runs: the arms the reader chose (null = all of them). */
   chosenArms = $state.raw<string[] | null>(null);
+  /** An A/B comparison's arms (the `ab` key): overrides on top of the run's parameters; null otherwise. */
+  abArms = $state.raw<OverrideArm[] | null>(null);
+  /** Why an arm edit was refused, by `index:name` or `index:parameter`. */
+  armErrors = $state.raw<Record<string, string>>({});
+  /** Comparisons: the worker's noise estimate, once the arms are done. */
+  noise = $state.raw<NoiseProgress | null>(null);
+  /** Extra seeds every arm of a comparison runs on (the CLI's default, so both judge alike). */
+  readonly noiseSeeds = DEFAULT_NOISE_SEEDS;
+
+  // ——— for the shaping panel (kept apart from the run state above) ———
+  /**
+   * The latest finished single run's result, kept when the next run loads (`result` is cleared
+   * then): its per-run tables, such as bytes per update per encoding, stay in sight meanwhile.
+   */
+  lastResult = $state.raw<RunResult | null>(null);
+  // ——— end of the shaping panel's block ———
 
   /** Animation state, read every frame by the topology view: deliberately not reactive. */
   readonly clock = new SimClock();
@@ -110,9 +161,10 @@ export class LabState {
     try {
       const page = splitQuery(location.search);
       this.view = page.view;
-      if (this.view !== 'lab') return;
+      if (this.view !== 'lab' && this.view !== 'compare') return;
       const run = runFromQuery(page.runSearch);
       const chosen = page.arms === null ? null : parseArms(page.arms, run);
+      this.abArms = this.armsFromUrl(run, page.runSearch);
       this.scenario = run.scenario;
       this.params = run.params;
       this.seed = run.seed;
@@ -131,6 +183,16 @@ export class LabState {
         resetHref: this.hrefFor(known ? { scenario: scenarioId } : {}),
       };
     }
+  }
+
+  /**
+   * The `ab` arms, checked like `--set` (a bad one is a URL problem naming it); `view=compare`
+   * without them starts two arms for any scenario that is not already a comparison.
+   */
+  private armsFromUrl(run: RunSpec, search: string): OverrideArm[] | null {
+    const ab = abFromQuery(search);
+    if (ab) return keptArms(armsFromOverrides(run, ab, 'ab'));
+    return this.view === 'compare' && !isComparison(run) ? [...DEFAULT_AB_ARMS] : null;
   }
 
   get ready(): boolean {
@@ -155,8 +217,25 @@ export class LabState {
     }
   });
 
-  /** True when the run expands into several arms shown side by side (protocol=all). */
-  readonly comparison = $derived(this.spec !== null && isComparison(this.spec));
+  /** True when the run expands into several arms shown side by side (protocol=all, or `ab` arms). */
+  readonly comparison = $derived(
+    this.abArms !== null || (this.spec !== null && isComparison(this.spec)),
+  );
+
+  /** A/B comparisons: each arm's resolved run (null while an edit leaves them invalid). */
+  readonly abRuns = $derived.by((): Arm[] | null => {
+    if (!this.spec || !this.abArms) return null;
+    try {
+      return armsFromOverrides(this.spec, this.abArms, 'ab');
+    } catch {
+      return null;
+    }
+  });
+
+  /** Where the verdicts stand: waiting for the arms, estimating the noise, or final. */
+  readonly judging = $derived<Judging>(
+    judgingOf(this.phase, this.noise, this.comparison ? this.noiseSeeds : 0),
+  );
 
   /** Cluster runs: the schedule (scenario + injected faults) joined with what each fault did. */
   readonly faults = $derived.by((): FaultEntry[] => {
@@ -188,7 +267,9 @@ export class LabState {
   });
 
   /** Every arm the current comparison could show, in the core's order. */
-  readonly armChoices = $derived(this.spec && this.comparison ? armLabels(this.spec) : []);
+  readonly armChoices = $derived(
+    this.spec && !this.abArms && this.comparison ? armLabels(this.spec) : [],
+  );
 
   /** The arms shown: the reader's choice, or all of them. */
   get shownArms(): string[] {
@@ -197,7 +278,7 @@ export class LabState {
 
   /** Starts the worker and loads the run from the URL. Call once, in the browser. */
   connect(): void {
-    if (this.view !== 'lab' || !this.scenario || this.worker) return;
+    if (!this.scenario || this.worker) return;
     try {
       this.worker = startSimWorker(
         (update) => this.onUpdate(update),
@@ -337,6 +418,9 @@ export class LabState {
     this.params = Object.fromEntries(scenario.parameters.map((p) => [p.name, p.default]));
     this.paramErrors = {};
     this.chosenArms = null;
+    // A/B arms name this scenario's parameters: a new scenario starts from two plain arms.
+    if (this.abArms) this.abArms = [...DEFAULT_AB_ARMS];
+    this.armErrors = {};
     this.writeUrl();
     this.reload(false);
   }
@@ -344,12 +428,94 @@ export class LabState {
   /** Chooses which arms of a comparison run (at least two); rebuilds them on the same seed. */
   setArms(labels: readonly string[]): void {
     const run = this.spec;
-    if (!run || !this.comparison) return;
+    if (!run || this.abArms || !this.comparison) return;
     const keep = armLabels(run).filter((l) => labels.includes(l));
     if (keep.length < MIN_ARMS) return;
     this.chosenArms = keep.length === armLabels(run).length ? null : keep;
     this.writeUrl();
     this.reload(this.phase === 'running');
+  }
+
+  // ——— A/B arms ———
+
+  /** Adds an arm (the scenario as it is, under the first free name), up to MAX_ARMS. */
+  addArm(): void {
+    const arms = this.abArms;
+    if (!arms || arms.length >= MAX_ARMS) return;
+    this.applyArms([...arms, { name: freeArmName(arms), overrides: {} }], `${arms.length}:name`);
+  }
+
+  removeArm(index: number): void {
+    const arms = this.abArms;
+    if (!arms || arms.length <= MIN_ARMS) return;
+    this.armErrors = {};
+    this.applyArms(
+      arms.filter((_, i) => i !== index),
+      `${index}:name`,
+    );
+  }
+
+  /** Renames an arm; returns the refusal (a bad or taken name) or null. */
+  renameArm(index: number, name: string): string | null {
+    return this.editArm(index, `${index}:name`, (arm) => ({ ...arm, name: name.trim() }));
+  }
+
+  /** Sets one parameter of an arm (checked like `--set`); returns the refusal or null. */
+  setArmParam(index: number, param: string, value: number | string): string | null {
+    return this.editArm(index, `${index}:${param}`, (arm) => ({
+      ...arm,
+      overrides: { ...arm.overrides, [param]: value },
+    }));
+  }
+
+  /** Drops one parameter from an arm: it follows the run's own value again. */
+  clearArmParam(index: number, param: string): void {
+    const { [`${index}:${param}`]: _, ...rest } = this.armErrors;
+    this.armErrors = rest;
+    this.editArm(index, `${index}:${param}`, (arm) => {
+      const { [param]: _, ...overrides } = arm.overrides;
+      return { ...arm, overrides };
+    });
+  }
+
+  /** A link to one A/B arm on its own in the lab: the same run with that arm's overrides. */
+  abArmHref(index: number): string {
+    const arm = this.abRuns?.[index];
+    if (!arm) return this.location.pathname;
+    return `${this.location.pathname}?${queryFromRun(arm.run, this.embed ? { embed: '1' } : {})}`;
+  }
+
+  private editArm(
+    index: number,
+    key: string,
+    change: (arm: OverrideArm) => OverrideArm,
+  ): string | null {
+    const arms = this.abArms;
+    if (!arms?.[index]) return null;
+    return this.applyArms(
+      arms.map((arm, i) => (i === index ? change(arm) : arm)),
+      key,
+    );
+  }
+
+  /** Takes the edited arms if they resolve (then reloads them); otherwise records why not. */
+  private applyArms(next: OverrideArm[], key: string): string | null {
+    const run = this.spec;
+    if (!run) return null;
+    let arms: Arm[];
+    try {
+      arms = armsFromOverrides(run, next, 'ab');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.armErrors = { ...this.armErrors, [key]: message };
+      return message;
+    }
+    const { [key]: _, ...rest } = this.armErrors;
+    this.armErrors = rest;
+    this.abArms = keptArms(arms);
+    this.writeUrl();
+    this.scheduleReload();
+    return null;
   }
 
   /** Applies one parameter value; returns the error text if the value was refused. */
@@ -408,6 +574,14 @@ export class LabState {
     return `${this.location.pathname}?${query}`;
   }
 
+  /** The header's Compare link: this scenario's A/B comparison, or the protocol comparison. */
+  get compareHref(): string {
+    const scenario = this.scenario;
+    if (!scenario || scenario.model === 'protocols')
+      return `${this.location.pathname}?scenario=protocols`;
+    return `${this.location.pathname}?view=compare&scenario=${encodeURIComponent(scenario.id)}`;
+  }
+
   /** The shareable address of the current run. */
   shareUrl(base: string): string {
     return `${base.split('?')[0].split('#')[0]}?${this.query()}`;
@@ -425,8 +599,11 @@ export class LabState {
       (this.scenario ? { scenario: this.scenario, params: this.params, seed: this.seed } : null);
     if (!run) return '';
     const extra: Record<string, string> = {};
-    const arms = this.comparison && this.chosenArms ? armsText(run, this.chosenArms) : '';
+    const arms =
+      this.comparison && this.chosenArms && !this.abArms ? armsText(run, this.chosenArms) : '';
     if (arms) extra.arms = arms;
+    if (this.view === 'compare' || this.abArms) extra.view = 'compare';
+    if (this.abArms) extra.ab = abText(this.abArms);
     if (this.embed) extra.embed = '1';
     return queryFromRun(run, extra);
   }
@@ -450,7 +627,10 @@ export class LabState {
       params: { ...this.params },
       seed: this.seed,
     };
-    if (this.comparison && this.chosenArms) request.arms = [...this.chosenArms];
+    if (this.abArms)
+      request.abArms = this.abArms.map((a) => ({ ...a, overrides: { ...a.overrides } }));
+    else if (this.comparison && this.chosenArms) request.arms = [...this.chosenArms];
+    if (this.comparison) request.noiseSeeds = this.noiseSeeds;
     // A link's fault schedule lives in the resolved scenario; the worker must run the same one.
     if (this.scenario.model === 'cluster') request.faults = this.scenario.topology.faults;
     return request;
@@ -476,6 +656,7 @@ export class LabState {
     if (!request || !this.worker) return;
     this.phase = 'loading';
     this.result = null;
+    this.noise = null;
     this.faultProblem = null;
     this.injectedAtS = 0;
     this.highlight = null;
@@ -539,7 +720,9 @@ export class LabState {
       this.traceTick++;
     }
     if (update.result) this.result = update.result;
+    if (update.result) this.lastResult = update.result; // the shaping panel's block, above
     if (update.arms) this.arms = update.arms;
+    if (update.noise) this.noise = update.noise;
     if (status.phase === 'stopped') {
       this.problem = {
         kind: 'stopped',

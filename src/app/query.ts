@@ -1,8 +1,11 @@
 // The page's own URL keys (view, arms) split from the run's, so the run part goes to runFromQuery unchanged.
 import { ScenarioError } from '../scenario/errors.ts';
 
-/** The views the header links to; `lab` (the default) also shows comparisons. */
-export const VIEWS = ['lab', 'wizard', 'playground'] as const;
+/**
+ * The views the header links to; `lab` (the default) also shows protocol comparisons, and
+ * `compare` opens the comparison of any scenario (its arms in the `ab` key).
+ */
+export const VIEWS = ['lab', 'compare', 'wizard', 'playground'] as const;
 export type View = (typeof VIEWS)[number];
 
 /** Keys the page reads itself; every other key belongs to the run. */

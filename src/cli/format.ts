@@ -1,5 +1,5 @@
-// Plain-text renderings of a run for the terminal: the summary table and the progress bar.
-import { decisionMatrix } from '../sim/compare.ts';
+// Plain-text renderings of a run for the terminal: the summary table, comparisons and their differences, the progress bar.
+import { decisionMatrix, explain, type Arm, type Difference, type Figure } from '../sim/compare.ts';
 import type { RunResult } from '../sim/types.ts';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -163,4 +163,105 @@ export function formatComparison(labels: string[], results: RunResult[], command
     hashes,
     `rerun: ${command}`,
   ].join('\n');
+}
+
+/** A figure with its unit, for the differences table and its reasons. */
+function figure(v: number, unit: string): string {
+  switch (unit) {
+    case 'share':
+      return pct(v);
+    case 'B/s':
+      return bytesPerSec(v);
+    case '/s':
+      return `${dec.format(v)}/s`;
+    case '':
+      return dec.format(v);
+    default:
+      return `${dec.format(v)} ${unit}`;
+  }
+}
+
+function shown(v: Figure, unit: string): string {
+  if (v === null) return '–';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return figure(v, unit);
+}
+
+/** The verdict column: the winner(s), `tie`, or a dash for rows no side can win. */
+function verdictCell(d: Difference, labels: readonly string[]): string {
+  if (d.verdict.outcome === 'win') return d.verdict.winners.map((i) => labels[i]).join(' & ');
+  return d.verdict.outcome === 'tie' ? 'tie' : '–';
+}
+
+function noiseLine(seeds: readonly number[]): string {
+  if (seeds.length === 0)
+    return 'no noise estimate (--noise-seeds 0): only exactly equal values tie';
+  return `noise seeds ${seeds.join(', ')}: every arm also ran on them; a difference wins only when the arms' spreads (min–max over ${seeds.length + 1} seeds) do not overlap`;
+}
+
+function overridesText(overrides: Record<string, number | string>): string {
+  const pairs = Object.entries(overrides).map(([k, v]) => `${k}=${v}`);
+  return pairs.length ? pairs.join(',') : '(as is)';
+}
+
+/**
+ * A comparison as text: every arm's figures side by side with the better side (or `tie`) per row,
+ * each arm's overrides and traceHash, why each row came out as it did, and the rerun line.
+ */
+export function formatDifferences(
+  arms: readonly { label: string; overrides: Record<string, number | string> }[],
+  results: readonly RunResult[],
+  diffs: readonly Difference[],
+  seeds: readonly number[],
+  command: string,
+): string {
+  const labels = arms.map((a) => a.label);
+  const cells = diffs.map((d) => d.values.map((v) => shown(v, d.unit)));
+  const extras = [arms.map((a) => overridesText(a.overrides)), results.map((r) => r.traceHash)];
+  const width = Math.max(12, ...[labels, ...cells, ...extras].flat().map((c) => c.length + 2));
+  const line = (label: string, values: readonly string[], tail = '') =>
+    label.padEnd(30) + values.map((v) => v.padStart(width)).join('') + (tail ? `   ${tail}` : '');
+  const first = results[0];
+  return [
+    `${first?.scenario}  seed ${first?.seed}  ${dec.format(first?.simulatedSeconds ?? 0)} s simulated  ${labels.length} arms`,
+    noiseLine(seeds),
+    '',
+    line('', labels, 'better'),
+    ...diffs.map((d, i) => line(d.label, cells[i], verdictCell(d, labels))),
+    '',
+    line('overrides', extras[0]),
+    line('traceHash', extras[1]),
+    '',
+    'why',
+    ...diffs.map((d) => `  ${d.label.padEnd(30)} ${explain(d, labels, figure)}`),
+    '',
+    `rerun: ${command}`,
+  ].join('\n');
+}
+
+/** `compare --json`: the seeds, one run JSON per arm (with its name and overrides), the differences. */
+export function comparisonJson(
+  seed: number,
+  seeds: readonly number[],
+  arms: readonly Arm[],
+  results: readonly RunResult[],
+  diffs: readonly Difference[],
+): object {
+  const labels = arms.map((a) => a.label);
+  return {
+    seed,
+    noiseSeeds: seeds,
+    results: results.map((r, i) => ({ arm: labels[i], overrides: arms[i].overrides, ...r })),
+    differences: diffs.map((d) => ({
+      key: d.key,
+      label: d.label,
+      unit: d.unit,
+      better: d.better,
+      values: d.values,
+      spreads: d.spreads,
+      outcome: d.verdict.outcome,
+      winners: d.verdict.winners.map((i) => labels[i]),
+      why: explain(d, labels, figure),
+    })),
+  };
 }

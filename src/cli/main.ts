@@ -1,13 +1,26 @@
 // The headless command line: list scenarios and run them in Node, printing a summary or JSON.
 import { ScenarioError } from '../scenario/errors.ts';
 import { listScenarios } from '../scenario/registry.ts';
-import { armsOf } from '../sim/compare.ts';
+import {
+  differences,
+  figuresOf,
+  noiseSeeds,
+  onSeed,
+  type Arm,
+  type FigureSet,
+} from '../sim/compare.ts';
 import { createSimulation, type Simulation } from '../sim/simulation.ts';
 import type { RunResult } from '../sim/types.ts';
 import { formatTraceLine, TRACE_HEADER } from '../sim/trace-format.ts';
 import { BRIDGE_USAGE, bridgeMain } from '../bridge/cli.ts';
-import { parseRunFlags } from './args.ts';
-import { formatComparison, formatSummary, progressLine } from './format.ts';
+import { parseRunFlags, type RunFlags } from './args.ts';
+import {
+  comparisonJson,
+  formatComparison,
+  formatDifferences,
+  formatSummary,
+  progressLine,
+} from './format.ts';
 
 const USAGE = `usage: npm run hoplab -- <command>
   list                                   list scenarios
@@ -16,9 +29,13 @@ const USAGE = `usage: npm run hoplab -- <command>
                                          --trace prints the sampled event trace
   run <cluster scenario> ... --faults '<JSON array>'
                                          replace the scenario's fault schedule
-  compare <scenario> <scenario> ... [same flags]
+  compare <scenario> <scenario> ... [same flags] [--noise-seeds K]
                                          run them on the same seed and workload, side by side
                                          (a protocol scenario set to protocol=all runs all five)
+  compare <scenario> --arm <name>:<k=v>[,<k=v>...] --arm <name>:... [same flags] [--noise-seeds K]
+                                         A/B: each arm's overrides on top of the run's own;
+                                         every arm also runs on K more seeds (default 3) and a
+                                         difference wins only outside that noise
 ${BRIDGE_USAGE}`;
 
 /** Wall time between progress redraws and the simulated slice run between checks. */
@@ -51,12 +68,9 @@ async function runToEnd(sim: Simulation, label: string, showProgress: boolean): 
   return wallMs;
 }
 
-async function run(command: 'run' | 'compare', argv: string[]): Promise<void> {
-  const flags = parseRunFlags(command, argv);
-  const arms = flags.runs.flatMap(armsOf);
-  const showProgress = process.stderr.isTTY && !flags.json;
+async function runArms(flags: RunFlags, showProgress: boolean): Promise<RunResult[]> {
   const results: RunResult[] = [];
-  for (const arm of arms) {
+  for (const arm of flags.arms) {
     const sim = await createSimulation(arm.run);
     const wallMs = await runToEnd(sim, arm.label, showProgress);
     if (flags.trace) {
@@ -66,8 +80,49 @@ async function run(command: 'run' | 'compare', argv: string[]): Promise<void> {
     results.push(sim.result(wallMs));
     sim.dispose();
   }
-  // One arm prints one run; several (compare, or a protocol scenario set to "all") a table.
-  if (command === 'run' && results.length === 1) {
+  return results;
+}
+
+/** Every arm on every noise seed: per arm, its figures on each seed. */
+async function runNoise(
+  arms: readonly Arm[],
+  seeds: readonly number[],
+  showProgress: boolean,
+): Promise<FigureSet[][]> {
+  const figures: FigureSet[][] = arms.map(() => []);
+  for (const seed of seeds)
+    for (const [i, arm] of arms.entries()) {
+      const sim = await createSimulation(onSeed(arm.run, seed));
+      await runToEnd(sim, `${arm.label}, noise seed ${seed}`, showProgress);
+      figures[i].push(figuresOf(sim.result(0)));
+      sim.dispose();
+    }
+  return figures;
+}
+
+/** A comparison: the arms on the main seed, then on the noise seeds, then the differences. */
+async function compare(flags: RunFlags, showProgress: boolean): Promise<void> {
+  const results = await runArms(flags, showProgress);
+  const seeds = noiseSeeds(flags.seed, flags.noiseSeeds);
+  const noise = seeds.length ? await runNoise(flags.arms, seeds, showProgress) : null;
+  const diffs = differences(
+    results.map((r) => figuresOf(r)),
+    noise,
+  );
+  if (flags.json) {
+    console.log(JSON.stringify(comparisonJson(flags.seed, seeds, flags.arms, results, diffs)));
+    return;
+  }
+  console.log(formatDifferences(flags.arms, results, diffs, seeds, flags.rerun));
+}
+
+async function run(command: 'run' | 'compare', argv: string[]): Promise<void> {
+  const flags = parseRunFlags(command, argv);
+  const showProgress = process.stderr.isTTY && !flags.json;
+  if (command === 'compare') return compare(flags, showProgress);
+  const results = await runArms(flags, showProgress);
+  // One arm prints one run; a protocol scenario set to "all" prints the matrix of its arms.
+  if (results.length === 1) {
     if (flags.json) console.log(JSON.stringify(results[0]));
     else console.log(formatSummary(results[0], flags.rerun));
   } else if (flags.json) {
@@ -75,7 +130,7 @@ async function run(command: 'run' | 'compare', argv: string[]): Promise<void> {
   } else {
     console.log(
       formatComparison(
-        arms.map((a) => a.label),
+        flags.arms.map((a) => a.label),
         results,
         flags.rerun,
       ),

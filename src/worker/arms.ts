@@ -1,10 +1,11 @@
-// Which arms of a comparison run: parses and checks the `arms` choice (e.g. "sse,websocket") for the URL and the worker.
+// Which arms of a comparison run: the protocol `arms` choice (e.g. "sse,websocket") or A/B override arms, for the URL and the worker.
 import { ScenarioError } from '../scenario/errors.ts';
 import type { RunSpec } from '../scenario/resolve.ts';
-import { armsOf, type Arm } from '../sim/compare.ts';
+import type { OverrideArm } from '../scenario/url.ts';
+import { armsFromOverrides, armsOf, MAX_NOISE_SEEDS, MIN_ARMS, type Arm } from '../sim/compare.ts';
 
 /** Fewest arms a comparison may keep: one arm is the normal single-run view. */
-export const MIN_ARMS = 2;
+export { MIN_ARMS };
 
 /** True when the run expands into several arms (today: a protocol scenario set to `all`). */
 export function isComparison(run: RunSpec): boolean {
@@ -63,4 +64,23 @@ export function armsText(run: RunSpec, chosen: readonly string[]): string {
   const known = armLabels(run);
   const keep = known.filter((l) => chosen.includes(l));
   return keep.length === known.length ? '' : keep.join(',');
+}
+
+/** The arms a request stands for: its A/B override arms, or the run's own (protocol) arms. */
+export function requestArms(
+  run: RunSpec,
+  request: { arms?: readonly string[]; abArms?: readonly OverrideArm[] },
+): Arm[] {
+  if (!request.abArms) return selectArms(run, request.arms);
+  if (request.arms)
+    throw new ScenarioError('arms', 'give either protocol arms or A/B arms (ab), not both');
+  return armsFromOverrides(run, request.abArms, 'ab');
+}
+
+/** Checks a request's noise seed count: a whole number from 0 to MAX_NOISE_SEEDS. */
+export function noiseCount(raw: number | undefined): number {
+  const count = raw ?? 0;
+  if (!Number.isInteger(count) || count < 0 || count > MAX_NOISE_SEEDS)
+    throw new ScenarioError('noiseSeeds', `must be a whole number from 0 to ${MAX_NOISE_SEEDS}`);
+  return count;
 }

@@ -1,5 +1,7 @@
 // The data the worker and the page exchange: run requests, status and streamed updates.
 import type { Fault } from '../scenario/schema.ts';
+import type { OverrideArm } from '../scenario/url.ts';
+import type { FigureSet } from '../sim/compare.ts';
 import type { FaultRecord, RunResult, Snapshot, Topology, TraceRecord } from '../sim/types.ts';
 
 /** What the page asks the worker to simulate; the worker resolves it with the same code as the CLI. */
@@ -10,6 +12,13 @@ export interface RunRequest {
   seed: number;
   /** For a run that expands into several arms (protocol=all): the arm labels to keep; all if absent. */
   arms?: string[];
+  /**
+   * An A/B comparison: each arm's parameter overrides on top of `params` (same scenario, seed and
+   * faults); the arms run in lockstep. Replaces the protocol expansion (`arms` must be absent).
+   */
+  abArms?: OverrideArm[];
+  /** Comparisons: extra seeds each arm runs on after the arms finish, to measure the noise (0: none). */
+  noiseSeeds?: number;
   /** Cluster scenarios: the fault schedule to run (a link's `faults`), replacing the scenario's own. */
   faults?: unknown;
 }
@@ -57,8 +66,22 @@ export interface RunUpdate {
    * is furthest behind (so the clock shows what all arms have reached) and `trace` is empty.
    */
   arms?: ArmUpdate[];
+  /** Comparisons, once the arms are done: how far the noise estimate is (and its figures at the end). */
+  noise?: NoiseProgress;
   /** Set when the run's topology changed (a server added by an injected scale-out joined). */
   topology?: Topology;
+}
+
+/** The noise estimate of a comparison: every arm rerun on each noise seed, as fast as possible. */
+export interface NoiseProgress {
+  seeds: number[];
+  /** Noise runs finished, of `total` (arms × seeds). */
+  done: number;
+  total: number;
+  /** Per arm, its figures on each noise seed in order; set once every noise run has finished. */
+  figures?: FigureSet[][];
+  /** Why the estimate stopped early (a guard tripped): the verdicts then use the values alone. */
+  stopped?: string;
 }
 
 export interface LoadResult {

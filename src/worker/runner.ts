@@ -1,8 +1,8 @@
-// Drives a run (one simulation, or several arms in lockstep) in wall-clock slices at a chosen speed and streams paced updates; no comlink or DOM here.
+// Drives a run (one simulation, or several arms in lockstep, then their noise seeds) in wall-clock slices at a chosen speed and streams paced updates; no comlink or DOM here.
 import { ScenarioError } from '../scenario/errors.ts';
 import { getScenario } from '../scenario/registry.ts';
 import type { Fault } from '../scenario/schema.ts';
-import { resolveRun } from '../scenario/resolve.ts';
+import { resolveRun, type RunSpec } from '../scenario/resolve.ts';
 import { createSimulation, type Simulation } from '../sim/simulation.ts';
 import type { RunResult, Series, Snapshot } from '../sim/types.ts';
 import {
@@ -16,11 +16,13 @@ import {
   SPEEDS,
   type Speed,
 } from './limits.ts';
-import { selectArms } from './arms.ts';
+import { noiseCount, requestArms } from './arms.ts';
+import { NoiseEstimate } from './noise.ts';
 import type {
   ArmUpdate,
   InjectResult,
   LoadResult,
+  NoiseProgress,
   RunPhase,
   RunRequest,
   RunUpdate,
@@ -119,6 +121,11 @@ export class SimRunner {
   /** One simulation, or one per arm of a comparison; all share one simulated clock. */
   private sims: Simulation[] = [];
   private labels: string[] = [];
+  /** Each arm's run, for its noise seeds. */
+  private specs: RunSpec[] = [];
+  /** Noise seeds per arm once the arms finish (comparisons only), and the estimate under way. */
+  private noiseSeeds = 0;
+  private noise: NoiseEstimate | null = null;
   /** Wall time each arm spent simulating (for its result's events/s). */
   private armWallMs: number[] = [];
   private runId = 0;
@@ -161,6 +168,8 @@ export class SimRunner {
     this.emit(null);
     const sims: Simulation[] = [];
     let labels: string[];
+    let specs: RunSpec[];
+    let noiseSeeds: number;
     try {
       const options = request.faults === undefined ? {} : { faults: request.faults };
       const spec = resolveRun(
@@ -169,8 +178,10 @@ export class SimRunner {
         request.seed,
         options,
       );
-      const arms = selectArms(spec, request.arms);
+      const arms = requestArms(spec, request);
+      noiseSeeds = noiseCount(request.noiseSeeds);
       labels = arms.map((a) => a.label);
+      specs = arms.map((a) => a.run);
       for (const arm of arms) sims.push(await createSimulation(arm.run));
     } catch (error) {
       for (const sim of sims) sim.dispose();
@@ -199,6 +210,8 @@ export class SimRunner {
     }
     this.sims = sims;
     this.labels = labels;
+    this.specs = specs;
+    this.noiseSeeds = sims.length > 1 ? noiseSeeds : 0;
     this.armWallMs = sims.map(() => 0);
     this.wallMs = 0;
     this.lastEmitSimUs = 0;
@@ -489,6 +502,7 @@ export class SimRunner {
     this.setPhase('done');
     if (this.sims.length > 1) {
       this.emitNow();
+      this.startNoise();
       return;
     }
     let result;
@@ -499,6 +513,64 @@ export class SimRunner {
       return;
     }
     this.emitNow(result);
+  }
+
+  /** Comparisons: reruns every arm on the noise seeds, as fast as possible; a new load cancels it. */
+  private startNoise(): void {
+    if (this.noiseSeeds === 0) return;
+    this.noise = new NoiseEstimate(this.specs, this.noiseSeeds);
+    this.emitNoise(this.noise.progress());
+    this.scheduleNoise();
+  }
+
+  private scheduleNoise(): void {
+    const token = ++this.tickToken;
+    this.host.schedule(() => {
+      if (token === this.tickToken) void this.noiseTick(token);
+    }, 0);
+  }
+
+  private async noiseTick(token: number): Promise<void> {
+    const noise = this.noise;
+    if (!noise) return;
+    let finishedOne: boolean;
+    try {
+      finishedOne = await noise.slice(
+        () => this.host.nowMs(),
+        SLICE_MS,
+        this.limits.eventsPerChunk,
+      );
+    } catch (error) {
+      if (token === this.tickToken) this.stopNoise(`the noise runs failed: ${describe(error)}`);
+      return;
+    }
+    if (token !== this.tickToken || noise !== this.noise) return;
+    if (noise.finished) {
+      this.emitNoise(noise.progress());
+      this.noise = null;
+      return;
+    }
+    if (noise.wallMs > this.limits.maxWallMs || noise.events > this.limits.maxEvents) {
+      this.stopNoise(
+        `the noise runs passed the run's guards (${formatMinutes(this.limits.maxWallMs)} or ${this.limits.maxEvents.toLocaleString('en-US')} events)`,
+      );
+      return;
+    }
+    if (finishedOne) this.emitNoise(noise.progress());
+    this.scheduleNoise();
+  }
+
+  private stopNoise(why: string): void {
+    const noise = this.noise;
+    if (!noise) return;
+    this.noise = null;
+    const progress = noise.progress(`Stopped estimating the noise: ${why}.`);
+    noise.dispose();
+    this.emitNoise(progress);
+  }
+
+  private emitNoise(progress: NoiseProgress): void {
+    this.emit(null, [], undefined, undefined, progress);
   }
 
   private stop(message: string): void {
@@ -569,6 +641,7 @@ export class SimRunner {
     trace: RunUpdate['trace'] = [],
     result?: RunUpdate['result'],
     arms?: ArmUpdate[],
+    noise?: NoiseProgress,
   ): void {
     const update: RunUpdate = {
       runId: this.runId,
@@ -584,6 +657,7 @@ export class SimRunner {
       result,
     };
     if (arms) update.arms = arms;
+    if (noise) update.noise = noise;
     const topology = this.changedTopology();
     if (topology) update.topology = topology;
     this.host.emit(update);
@@ -603,7 +677,10 @@ export class SimRunner {
   private disposeSim(): void {
     this.tickToken++;
     for (const sim of this.sims) sim.dispose();
+    this.noise?.dispose();
+    this.noise = null;
     this.sims = [];
     this.labels = [];
+    this.specs = [];
   }
 }

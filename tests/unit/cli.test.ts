@@ -1,4 +1,4 @@
-// The command line: list, run --json with the documented fields, and one-line errors for bad input.
+// The command line: list, run --json with the documented fields, compare (protocols, scenarios, --arm A/B) and one-line errors for bad input.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -128,6 +128,9 @@ describe('hoplab compare', () => {
         expect(r, key).toHaveProperty(key);
       expect(r.seed).toBe(5);
     }
+    expect(out.results.map((r: { arm: string }) => r.arm)).toEqual(['sse', 'websocket']);
+    expect(out.noiseSeeds).toHaveLength(3);
+    expect(out.differences.map((d: { key: string }) => d.key)).toContain('bidirectional');
   });
 
   it('expands a protocol scenario set to all into five arms, the same as running each', async () => {
@@ -160,5 +163,144 @@ describe('hoplab compare', () => {
     const table = await hoplab('run', 'protocols', '--seed', '3', '--duration', '10');
     expect(table.stdout).toMatch(/Latency p50\s+[\d,.]+ ms\s+[\d,.]+ ms/);
     expect(table.stdout).toMatch(/Bidirectional\s+yes\s+yes\s+no\s+yes\s+yes/);
+  });
+});
+
+describe('hoplab compare --arm (A/B)', () => {
+  const ab = ['compare', 'two-hop', '--arm', 'a:users=500', '--arm', 'b:users=1000'];
+  const rerun = `rerun: npm run hoplab -- ${ab.join(' ')} --seed 1 --noise-seeds 1`;
+
+  it('prints {seed, results with arm and overrides, differences}; each arm is its own run', async () => {
+    const { code, stdout, stderr } = await hoplab(...ab, '--json', '--noise-seeds', '1');
+    expect(code, `${stderr}\n${rerun}`).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.seed).toBe(1);
+    expect(out.noiseSeeds).toHaveLength(1);
+    expect(out.results.map((r: { arm: string }) => r.arm)).toEqual(['a', 'b']);
+    expect(out.results.map((r: { overrides: object }) => r.overrides)).toEqual([
+      { users: 500 },
+      { users: 1000 },
+    ]);
+    for (const r of out.results) expect(r.seed, rerun).toBe(1);
+    const [a, b] = out.results.map((r: { traceHash: string }) => r.traceHash);
+    expect(a, rerun).not.toBe(b);
+    expect(out.differences.length).toBeGreaterThan(5);
+    for (const d of out.differences) {
+      expect(['win', 'tie'], `${d.key}: ${d.why}\n${rerun}`).toContain(d.outcome);
+      expect(d.values).toHaveLength(2);
+      expect(d.spreads).toHaveLength(2);
+      expect(typeof d.why).toBe('string');
+    }
+    const delivered = out.differences.find((d: { key: string }) => d.key === 'delivered');
+    expect(delivered, rerun).toMatchObject({ outcome: 'win', winners: ['b'], better: 'higher' });
+    // Each arm is exactly the plain run with its overrides.
+    for (const [users, hash] of [
+      ['500', a],
+      ['1000', b],
+    ]) {
+      const one = JSON.parse(
+        (await hoplab('run', 'two-hop', '--set', `users=${users}`, '--json')).stdout,
+      );
+      expect(one.traceHash, `users=${users}\n${rerun}`).toBe(hash);
+    }
+  });
+
+  it('prints the table with the better side, the noise seeds, why, and a rerun line that reproduces it', async () => {
+    const first = await hoplab(...ab, '--noise-seeds', '1', '--set', 'duration=5');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^noise seeds \d+: every arm also ran on them/m);
+    expect(first.stdout).toMatch(/^\s+a\s+b\s+better$/m);
+    expect(first.stdout).toMatch(/^Delivered\s+[\d,]+\s+[\d,]+\s+b$/m);
+    expect(first.stdout).toMatch(/^overrides\s+users=500\s+users=1000$/m);
+    expect(first.stdout).toMatch(/^why$/m);
+    const line = first.stdout.match(/^rerun: npm run hoplab -- (.*)$/m)![1];
+    expect(line).toBe(
+      'compare two-hop --seed 1 --set duration=5 --arm a:users=500 --arm b:users=1000 --noise-seeds 1',
+    );
+    const again = await hoplab(...line.split(' '));
+    expect(again.stdout).toBe(first.stdout);
+  });
+
+  it('with --noise-seeds 0 says there is no noise estimate', async () => {
+    const { stdout } = await hoplab(...ab, '--noise-seeds', '0', '--set', 'duration=2');
+    expect(stdout).toContain('no noise estimate (--noise-seeds 0)');
+  });
+
+  it('allows an arm with no overrides: the scenario as it is', async () => {
+    const { code, stdout } = await hoplab(
+      'compare',
+      'two-hop',
+      '--arm',
+      'base:',
+      '--arm',
+      'more:users=2000',
+      '--set',
+      'duration=2',
+      '--noise-seeds',
+      '0',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.results[0]).toMatchObject({ arm: 'base', overrides: {} });
+    const plain = JSON.parse(
+      (await hoplab('run', 'two-hop', '--set', 'duration=2', '--json')).stdout,
+    );
+    expect(out.results[0].traceHash).toBe(plain.traceHash);
+  });
+
+  // Each case is a separate process doing nothing but parsing: they run side by side.
+  it.concurrent.each([
+    [
+      ['compare', 'two-hop', '--arm', 'a:', '--arm', 'b:users=0'],
+      /^hoplab: arm b: users: must be in \[1, 2000000\] users, got 0$/,
+    ],
+    [
+      ['compare', 'two-hop', '--arm', 'a:nope=1', '--arm', 'b:'],
+      /^hoplab: arm a: nope: is not a parameter of two-hop/,
+    ],
+    [
+      ['compare', 'two-hop', '--arm', 'a:users=1,users=2', '--arm', 'b:'],
+      /^hoplab: arm a: users: is set twice$/,
+    ],
+    [['compare', 'two-hop', '--arm', 'a:'], /^hoplab: --arm: compare 2 to 6 arms, got 1$/],
+    [
+      ['compare', 'two-hop', '--arm', 'a:', '--arm', 'a:'],
+      /^hoplab: --arm: arm a is listed twice$/,
+    ],
+    [
+      ['compare', 'two-hop', '--arm', 'Big:', '--arm', 'b:'],
+      /^hoplab: --arm: arm name "Big" must be/,
+    ],
+    [
+      ['compare', 'two-hop', '--arm', 'a', '--arm', 'b:'],
+      /^hoplab: --arm: expected name:key=value/,
+    ],
+    [
+      ['compare', 'two-hop', 'sse', '--arm', 'a:', '--arm', 'b:'],
+      /^hoplab: --arm: arms compare variants of one scenario; got 2 scenario ids$/,
+    ],
+    [['compare', 'protocols', '--arm', 'a:', '--arm', 'b:'], /^hoplab: arm a: protocol: is all/],
+    [['run', 'two-hop', '--arm', 'a:'], /^hoplab: --arm: only `compare` takes arms$/],
+    [['compare', 'two-hop', '--seed', '1', '--seed', '2'], /^hoplab: --seed: is given twice$/],
+    [['run', 'two-hop', '--json', '--json'], /^hoplab: --json: is given twice$/],
+    [
+      ['compare', 'two-hop', '--noise-seeds', '1', '--noise-seeds', '2'],
+      /^hoplab: --noise-seeds: is given twice$/,
+    ],
+    [['run', 'two-hop', '--seed', '-5'], /^hoplab: --seed: expected a value, got "-5"/],
+    [['run', 'two-hop', '--duration=-1'], /^hoplab: --duration: expected a value, got "-1"/],
+    [['compare', 'two-hop', '--arm', '--json'], /^hoplab: --arm: expected a value, got "--json"/],
+    [['run', 'two-hop', '--seed'], /^hoplab: --seed: expected a value$/],
+    [
+      ['compare', 'two-hop', '--noise-seeds', '11'],
+      /^hoplab: --noise-seeds: must be a whole number from 0 to 10/,
+    ],
+  ])('%j exits with code 2 and a one-line reason naming the field', async (args, message) => {
+    const { code, stdout, stderr } = await hoplab(...args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr.trim()).toMatch(message);
   });
 });

@@ -1,7 +1,16 @@
-// The measured decision matrix as the comparison table shows it: cell text with units and which cells are best.
-import { decisionMatrix, type MatrixRow } from '../../sim/compare.ts';
+// The measured decision matrix as the comparison table shows it: cell text with units and which cells are best (by the core's tie rule).
+import {
+  decisionMatrix,
+  differences,
+  figuresOf,
+  judge,
+  MATRIX_METRICS,
+  type FigureSet,
+  type MatrixRow,
+  type Spread,
+} from '../../sim/compare.ts';
 import type { RunResult } from '../../sim/types.ts';
-import { formatCount, formatMs } from '../format.ts';
+import { formatBytesPerSec, formatCount, formatMs, formatRate } from '../format.ts';
 
 export interface MatrixCell {
   text: string;
@@ -22,23 +31,17 @@ export interface ShownRow {
 const NEEDS_DELIVERIES = new Set(['latencyP50', 'latencyP99', 'bytes', 'requestsPerDelivered']);
 
 /**
- * Indices of the best numeric values of a row (all ties); none when the row has no direction,
- * fewer than two values, or every value is equal (nothing stands out).
+ * Indices of the best values of a row, by the core's tie rule (`judge`): the best value and every
+ * value whose spread overlaps it; none when the row has no direction, fewer than two values, or
+ * everything ties. Without spreads only equal values tie.
  */
 export function bestIndices(
   values: readonly (number | boolean | null)[],
   better: MatrixRow['better'],
+  spreads: readonly (Spread | null)[] | null = null,
 ): number[] {
-  if (better === 'none') return [];
-  const nums = values
-    .map((v, i) => ({ v, i }))
-    .filter((x): x is { v: number; i: number } => typeof x.v === 'number' && Number.isFinite(x.v));
-  if (nums.length < 2) return [];
-  const pick = better === 'lower' ? Math.min : Math.max;
-  const target = pick(...nums.map((x) => x.v));
-  const close = (a: number) => Math.abs(a - target) <= 1e-9 * Math.max(1, Math.abs(target));
-  const best = nums.filter((x) => close(x.v)).map((x) => x.i);
-  return best.length === nums.length ? [] : best;
+  const verdict = judge(values, spreads, better);
+  return verdict.outcome === 'win' ? verdict.winners : [];
 }
 
 /** A value with its row's unit: "76.7 ms", "12%", "1,354 B", "31.3 MB", "187 mAh/h", "yes". */
@@ -56,6 +59,10 @@ export function formatCell(value: number | boolean | null, unit: string): string
     }
     case 'B':
       return `${formatCount(value)} B`;
+    case 'B/s':
+      return formatBytesPerSec(value);
+    case '/s':
+      return formatRate(value);
     case 'MB':
       return `${value.toFixed(value < 10 ? 2 : 1)} MB`;
     case 'mAh/h':
@@ -65,13 +72,30 @@ export function formatCell(value: number | boolean | null, unit: string): string
   }
 }
 
+/** How the best cells are chosen: the noise runs' figures (spreads), and whether to wait for them. */
+export interface MatrixJudging {
+  /** Per arm, its figures on each noise seed; null: judge on the values alone. */
+  noise?: readonly (readonly FigureSet[])[] | null;
+  /** True while the verdicts wait (the run or its noise estimate is under way): nothing is best. */
+  pending?: boolean;
+}
+
 /** The matrix for the table: decisionMatrix's rows, dashes where an arm has nothing to show yet. */
-export function shownMatrix(results: readonly RunResult[]): ShownRow[] {
+export function shownMatrix(
+  results: readonly RunResult[],
+  judging: MatrixJudging = {},
+): ShownRow[] {
+  const main = results.map((r) => figuresOf(r, MATRIX_METRICS));
+  const spreads = new Map(
+    differences(main, judging.noise ?? null, MATRIX_METRICS).map((d) => [d.key, d.spreads]),
+  );
   return decisionMatrix([...results]).map((row) => {
     const values = row.values.map((v, i) =>
       NEEDS_DELIVERIES.has(row.key) && results[i].delivered === 0 ? null : v,
     );
-    const best = new Set(bestIndices(values, row.better));
+    const best = new Set(
+      judging.pending ? [] : bestIndices(values, row.better, spreads.get(row.key) ?? null),
+    );
     return {
       key: row.key,
       label: row.label,
