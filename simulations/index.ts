@@ -6,6 +6,7 @@ import compression from './compression.ts';
 import conflation from './conflation.ts';
 import deltaUpdates from './delta-updates.ts';
 import directPolling from './direct-polling.ts';
+import fanOutCelebrity from './fan-out-celebrity.ts';
 import kafka from './kafka.ts';
 import loadBalancing from './load-balancing.ts';
 import longPolling from './long-polling.ts';
@@ -56,4 +57,5 @@ export const scenarioFiles: readonly ScenarioFile[] = [
   compression,
   deltaUpdates,
   priorityQueues,
+  fanOutCelebrity,
 ];

@@ -116,8 +116,14 @@ function userCount(sc: LoadedScenario): { n: number; param: string } {
       return { n: sc.topology.clients, param: 'clients' };
     case 'cluster':
       return { n: sc.topology.users, param: 'users' };
+    case 'fanout':
+      throw new ScenarioError('scenario', FANOUT_REFUSED(sc.id));
   }
 }
+
+/** The fan-out model has feeds and a writer pool, not connections: nothing for the bridge to replay. */
+const FANOUT_REFUSED = (id: string) =>
+  `${id} models feed fan-out (writes, reads, pushes), not connections; the bridge replays two-hop, protocol and cluster scenarios`;
 
 interface Simulated {
   result: RunResult;
@@ -275,6 +281,7 @@ export async function makePlan(
     run = { ...resolve(delta), seed: run.seed };
   }
   const scn = run.scenario;
+  if (scn.model === 'fanout') throw new ScenarioError('scenario', FANOUT_REFUSED(scn.id));
   const { result: simulated, updates, firstOwed: simFirstOwed, seqs } = await simulate(run);
   const replayed = replayedUpdates(scn.model, updates, seqs);
   const skipped = replayed.length - replayed.reduce((n, x) => n + x, 0);

@@ -54,6 +54,7 @@ export function formatSummary(r: RunResult, command: string): string {
     ),
     ...protocolLines(r, row),
     ...clusterLines(r, row),
+    ...fanoutLines(r, row),
     '',
     row(
       'events',
@@ -86,6 +87,59 @@ function protocolLines(r: RunResult, row: Row): string[] {
     row('battery', `${dec.format(p.batteryMahPerHour)} mAh/h per client`),
     row('setup', `p50 ${dec.format(p.setupLatencyMs.p50)} ms`),
     row('recovered / blocked', `${int.format(p.recovered)} / ${int.format(p.blockedStreams)}`),
+  ];
+}
+
+function fanoutLines(r: RunResult, row: Row): string[] {
+  const f = r.fanoutStats;
+  if (!f) return [];
+  const size = (b: number) =>
+    b >= 1e6
+      ? `${dec.format(b / 1e6)} MB`
+      : b >= 1e3
+        ? `${dec.format(b / 1e3)} kB`
+        : `${int.format(b)} B`;
+  const b = f.bloom;
+  return [
+    '',
+    row(
+      'fan-out',
+      `${f.strategy}; celebrity (${int.format(f.followers)} followers) in the ${f.celebrityTier} tier`,
+    ),
+    row(
+      'writes',
+      `${int.format(f.writes)} (${dec.format(f.writeAmplification)} per post, ${int.format(f.celebrityWriteAmplification)} per celebrity post); ${pct(f.writeLoadReduction)} less than fan-out on write`,
+    ),
+    row(
+      'celebrity fan-out',
+      f.celebrityFanoutS === null
+        ? `unfinished, ${pct(f.celebrityFanoutDone)} written`
+        : `${dec.format(f.celebrityFanoutS)} s`,
+    ),
+    row(
+      'pushes',
+      `${int.format(f.pushes)} (${int.format(f.falsePositivePushes)} false positives), ${int.format(f.notifications)} live to online followers`,
+    ),
+    row(
+      'feed opens',
+      `${int.format(f.reads.opens)}, p50 ${dec.format(f.reads.latencyMs.p50)}  p99 ${dec.format(f.reads.latencyMs.p99)}  max ${dec.format(f.reads.latencyMs.max)} ms, ${dec.format(f.reads.opsPerOpen)} ops each`,
+    ),
+    row(
+      'storage',
+      `feeds ${size(f.storage.feedBytes)}, timelines ${size(f.storage.timelineBytes)}, cache ${size(f.storage.cacheBytes)}`,
+    ),
+    row(
+      'stale opens',
+      `${pct(f.staleness.staleShare)} of those who saw a post, waited p50 ${dec.format(f.staleness.waitMs.p50 / 1000)} s`,
+    ),
+    ...(b
+      ? [
+          row(
+            'bloom filter',
+            `${size(b.fullScaleBytes)} for ${int.format(b.fullScaleElements)} users, ${b.hashes} hashes; measured FP ${pct(b.measuredFpRate)} (configured ${pct(b.configuredFpRate)}, sampled: ${int.format(b.sampleElements)} keys, ${int.format(b.sampleQueries)} queries)`,
+          ),
+        ]
+      : []),
   ];
 }
 

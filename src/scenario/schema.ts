@@ -1,6 +1,7 @@
 // The scenario file format, validated with zod: a scenario is data (topology, workload, parameters).
 import { z } from 'zod';
 import { claimSchema } from './claims-schema.ts';
+import { fanoutScenarioSchema } from './fanout-schema.ts';
 import { shapingSchema } from './shaping-schema.ts';
 
 const positive = z.number().finite().positive();
@@ -418,6 +419,8 @@ export const scenarioSchema = z.discriminatedUnion('model', [
   twoHopScenarioSchema,
   protocolsScenarioSchema,
   clusterScenarioSchema,
+  // Its own file (src/scenario/fanout-schema.ts); the shared parameter declarations replace its copy.
+  fanoutScenarioSchema.extend({ parameters: z.array(parameterSchema) }),
 ]);
 
 export type DistSpec = z.infer<typeof distSchema>;

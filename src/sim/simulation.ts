@@ -2,6 +2,7 @@
 import type { RunSpec } from '../scenario/resolve.ts';
 import { initHistograms } from './histogram.ts';
 import { ClusterSimulation } from './models/cluster/model.ts';
+import { FanoutSimulation } from './models/fanout/model.ts';
 import { ProtocolSimulation } from './models/protocols.ts';
 import { TwoHopSimulation } from './models/two-hop/model.ts';
 import type {
@@ -54,5 +55,7 @@ export async function createSimulation(run: RunSpec): Promise<Simulation> {
       return new ProtocolSimulation(run, scenario);
     case 'cluster':
       return new ClusterSimulation(run, scenario);
+    case 'fanout':
+      return new FanoutSimulation(run, scenario);
   }
 }

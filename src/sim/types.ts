@@ -1,4 +1,7 @@
 // The shapes the simulation core hands to its shells (worker, CLI, tests): plain data, JSON-safe.
+import type { FanoutStats } from './models/fanout/types.ts';
+
+export type { FanoutStats } from './models/fanout/types.ts';
 
 /** Percentiles of one latency histogram, in milliseconds (microsecond resolution). */
 export interface LatencySummaryMs {
@@ -416,6 +419,8 @@ export interface Snapshot {
   cluster?: ClusterStats;
   /** Present when the scenario shapes its updates. */
   shaping?: ShapingStats;
+  /** Present for fan-out scenarios. */
+  fanout?: FanoutStats;
 }
 
 /** The result of a finished run, as `hoplab run --json` prints it. */
@@ -448,6 +453,8 @@ export interface RunResult extends FlowCounts {
   batteryMahPerHour?: number;
   /** Cluster scenarios: the full stats, and the headline figures at the top level. */
   clusterStats?: ClusterStats;
+  /** Fan-out scenarios: the full stats (`fanout` here is the owed-deliveries count of FlowCounts). */
+  fanoutStats?: FanoutStats;
   lost?: number;
   recovered?: number;
   stale?: number;
