@@ -1,4 +1,5 @@
 // Plain-text renderings of a run for the terminal: the summary table, comparisons and their differences, the progress bar.
+import type { ClaimResult } from '../sim/claims.ts';
 import { decisionMatrix, explain, type Arm, type Difference, type Figure } from '../sim/compare.ts';
 import type { RunResult } from '../sim/types.ts';
 
@@ -55,6 +56,7 @@ export function formatSummary(r: RunResult, command: string): string {
     ...protocolLines(r, row),
     ...clusterLines(r, row),
     ...fanoutLines(r, row),
+    ...shapingLines(r, row),
     '',
     row(
       'events',
@@ -88,6 +90,110 @@ function protocolLines(r: RunResult, row: Row): string[] {
     row('setup', `p50 ${dec.format(p.setupLatencyMs.p50)} ms`),
     row('recovered / blocked', `${int.format(p.recovered)} / ${int.format(p.blockedStreams)}`),
   ];
+}
+
+function shapingLines(r: RunResult, row: Row): string[] {
+  const s = r.shaping;
+  if (!s) return [];
+  const ms = (x: number | null) => (x === null ? 'starved' : `${dec.format(x)} ms`);
+  const saved = Object.entries(s.savedByStage)
+    .filter(([, v]) => v !== 0)
+    .map(([k, v]) => `${k} ${int.format(v)}`)
+    .join(', ');
+  const lines = [
+    '',
+    row(
+      'shaping',
+      `${s.stages.join(', ') || 'no stage on'}; ${s.schema} in ${s.encoding}${s.deflate ? ' + deflate' : ''}`,
+    ),
+    row(
+      'per user',
+      `${dec.format(s.messagesPerSecPerUser)} frames/s, ${dec.format(s.updatesPerSecPerUser)} updates/s, ${bytesPerSec(s.bytesPerSecPerUser)}; ${dec.format(s.bytesPerUpdate)} B per update`,
+    ),
+  ];
+  if (s.staleness)
+    lines.push(
+      row(
+        'staleness',
+        `p50 ${ms(s.staleness.p50Ms)}  p99 ${ms(s.staleness.p99Ms)}  max ${ms(s.staleness.maxMs)} (${int.format(s.staleness.samples)} samples)`,
+      ),
+    );
+  lines.push(row('saved', saved || 'nothing'));
+  lines.push(
+    row(
+      'full / delta / resyncs',
+      `${int.format(s.snapshots)} / ${int.format(s.deltas)} / ${int.format(s.resyncs)}`,
+    ),
+  );
+  if (s.batch)
+    lines.push(
+      row(
+        'batches',
+        `${dec.format(s.batch.meanUpdatesPerFrame)} updates per frame, longest wait ${dec.format(s.batch.maxHoldMs)} ms`,
+      ),
+    );
+  if (s.throttleBacklog > 0) lines.push(row('throttle backlog', int.format(s.throttleBacklog)));
+  if (s.perClass)
+    for (const [k, c] of Object.entries(s.perClass))
+      lines.push(
+        row(
+          `class ${k}`,
+          `p50 ${ms(c.p50Ms)}  p99 ${ms(c.p99Ms)}  max ${ms(c.maxMs)}, ${int.format(c.delivered)} delivered, ${int.format(c.dropped)} dropped`,
+        ),
+      );
+  if (s.perUserClass.length > 1)
+    for (const c of s.perUserClass)
+      lines.push(
+        row(
+          `users: ${c.name}`,
+          `${dec.format(c.messagesPerSecPerUser)} frames/s, ${bytesPerSec(c.bytesPerSecPerUser)}, p99 ${dec.format(c.latencyMs.p99)} ms${c.staleness ? `, staleness p99 ${ms(c.staleness.p99Ms)}` : ''}`,
+        ),
+      );
+  if (s.subscriptions)
+    lines.push(
+      row(
+        'subscriptions',
+        `${int.format(s.subscriptions.active)} live (${s.subscriptions.mode}), ${int.format(s.subscriptions.changes)} changes, ${int.format(s.subscriptions.brokerSubscriptions)} at the broker`,
+      ),
+    );
+  if (s.audience && s.audience.mode !== 'subscribers')
+    lines.push(
+      row(
+        'audience',
+        `${s.audience.mode}: ${pct(s.audience.shareReceiving)} of users per update, ${int.format(s.audience.filterEvaluations)} filter checks`,
+      ),
+    );
+  return lines;
+}
+
+/** `hoplab claims`: the guide's figures, checked, one line each. */
+export function formatClaims(scenario: string, results: ClaimResult[], command: string): string {
+  const figure = (v: number | null, unit: string) => {
+    if (v === null) return 'n/a';
+    if (unit === 'share') return `${v > 0 ? '+' : ''}${dec.format(100 * v)}%`;
+    if (unit === 'x') return `${dec.format(v)}x`;
+    return `${dec.format(v)} ${unit}`;
+  };
+  const band = (c: ClaimResult) =>
+    c.guide.min === c.guide.max
+      ? figure(c.guide.min, c.unit)
+      : `${figure(c.guide.min, c.unit)}–${figure(c.guide.max, c.unit)}`;
+  const lines = [`${scenario}: the guide's figures, checked`, ''];
+  for (const c of results) {
+    const verdict =
+      c.verdict === 'holds'
+        ? 'holds'
+        : c.verdict === 'does-not-hold'
+          ? 'does NOT hold'
+          : 'not measured';
+    lines.push(`  ${c.claim}  (${c.source})`);
+    lines.push(`    guide ${band(c)}, measured ${figure(c.measured, c.unit)}: ${verdict}`);
+    lines.push(`    ${c.why}`);
+    lines.push(`    runs: ${c.runs.map((r) => r.traceHash).join(', ')}`);
+    lines.push('');
+  }
+  lines.push(`  rerun  ${command}`);
+  return lines.join('\n');
 }
 
 function fanoutLines(r: RunResult, row: Row): string[] {

@@ -1,5 +1,6 @@
 // The headless command line: list scenarios and run them in Node, printing a summary or JSON.
 import { ScenarioError } from '../scenario/errors.ts';
+import { evaluateClaims } from '../sim/claims.ts';
 import { listScenarios } from '../scenario/registry.ts';
 import {
   differences,
@@ -17,6 +18,7 @@ import { parseRunFlags, type RunFlags } from './args.ts';
 import {
   comparisonJson,
   formatComparison,
+  formatClaims,
   formatDifferences,
   formatSummary,
   progressLine,
@@ -36,6 +38,9 @@ const USAGE = `usage: npm run hoplab -- <command>
                                          A/B: each arm's overrides on top of the run's own;
                                          every arm also runs on K more seeds (default 3) and a
                                          difference wins only outside that noise
+  claims <scenario> [--seed N] [--set name=value ...] [--json]
+                                         the guide's figures the scenario checks: each claim's
+                                         runs, the measured figure and whether the claim holds
 ${BRIDGE_USAGE}`;
 
 /** Wall time between progress redraws and the simulated slice run between checks. */
@@ -138,18 +143,42 @@ async function run(command: 'run' | 'compare', argv: string[]): Promise<void> {
   }
 }
 
+async function claims(argv: string[]): Promise<void> {
+  const flags = parseRunFlags('run', argv);
+  const spec = flags.runs[0];
+  if (spec.scenario.claims.length === 0)
+    throw new ScenarioError(
+      'scenario',
+      `${spec.scenario.id} states no claims of the guide to check`,
+    );
+  const showProgress = process.stderr.isTTY && !flags.json;
+  const results = await evaluateClaims(spec.scenario, {
+    params: spec.params,
+    seed: spec.seed,
+    progress: (done, total) => {
+      if (showProgress) process.stderr.write(`\r\x1b[Krun ${done} of ${total}`);
+    },
+  });
+  if (showProgress) process.stderr.write('\r\x1b[K');
+  const command = flags.rerun.replace(' run ', ' claims ');
+  if (flags.json)
+    console.log(JSON.stringify({ scenario: spec.scenario.id, seed: spec.seed, claims: results }));
+  else console.log(formatClaims(spec.scenario.id, results, command));
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'list') list();
     else if (command === 'run' || command === 'compare') await run(command, rest);
     else if (command === 'bridge') await bridgeMain(rest);
+    else if (command === 'claims') await claims(rest);
     else if (command === undefined || command === '--help' || command === 'help')
       console.log(USAGE);
     else
       throw new ScenarioError(
         'command',
-        `unknown command ${JSON.stringify(command)} (try list, run, compare or bridge)`,
+        `unknown command ${JSON.stringify(command)} (try list, run, compare, claims or bridge)`,
       );
     return 0;
   } catch (e) {

@@ -304,3 +304,46 @@ describe('hoplab compare --arm (A/B)', () => {
     expect(stderr.trim()).toMatch(message);
   });
 });
+
+describe('hoplab run and claims for shaped scenarios', () => {
+  it('run --json adds the shaping figures the interface names', async () => {
+    const { code, stdout } = await hoplab(
+      'run',
+      'priority-queues',
+      '--duration',
+      '2',
+      '--set',
+      'users=500',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    for (const k of [
+      'messagesPerSecPerUser',
+      'bytesPerSecPerUser',
+      'staleness',
+      'savedByStage',
+      'resyncs',
+      'perClass',
+    ])
+      expect(r.shaping, k).toHaveProperty(k);
+    expect(Object.keys(r.shaping.perClass)).toEqual(['P0', 'P1', 'P2', 'P3']);
+    expect(r.shaping.staleness).toHaveProperty('p99Ms');
+    expect(r.bytesPerUpdate.protobuf).toBeLessThan(r.bytesPerUpdate.json);
+  });
+
+  it('claims --json measures every claim and says whether it holds; a scenario without claims is refused', async () => {
+    const { code, stdout } = await hoplab('claims', 'compression', '--json');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.claims.length).toBeGreaterThanOrEqual(5);
+    for (const c of out.claims) {
+      expect(['holds', 'does-not-hold']).toContain(c.verdict);
+      expect(typeof c.measured).toBe('number');
+      expect(c.runs.length).toBeGreaterThan(0);
+    }
+    const none = await hoplab('claims', 'two-hop');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^hoplab: scenario: two-hop states no claims/m);
+  });
+});
