@@ -1,60 +1,15 @@
 // The fan-out model's scenario format (zod): a celebrity, ordinary authors, followers, a feed store, a read path.
 import { z } from 'zod';
-import { claimSchema } from './claims-schema.ts';
+import { distSchema, scenarioBase } from './base-schema.ts';
 import type { Parameter } from './schema.ts';
-
-// This file imports nothing from schema.ts at run time: schema.ts imports it to build the scenario
-// union, and a cycle would leave one side's constants uninitialised. The shapes below copy
-// schema.ts's (distributions, parameters, the scenario base fields); claims-schema.ts is a leaf.
 
 const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
 const share = z.number().min(0).max(1);
 const count = (max: number) => z.number().int().min(1).max(max);
 
-/** A distribution in the unit of the field that holds it (the same kinds as schema.ts's). */
-export const fanoutDistSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('constant'), value: nonNegative }),
-  z
-    .strictObject({ kind: z.literal('uniform'), min: nonNegative, max: nonNegative })
-    .refine((d) => d.max >= d.min, { message: 'max must be >= min', path: ['max'] }),
-  z.strictObject({ kind: z.literal('exponential'), mean: positive }),
-  z.strictObject({ kind: z.literal('normal'), mean: nonNegative, sd: nonNegative }),
-  z
-    .strictObject({ kind: z.literal('lognormal'), median: positive, p99: positive })
-    .refine((d) => d.p99 >= d.median, { message: 'p99 must be >= median', path: ['p99'] }),
-  z.strictObject({ kind: z.literal('pareto'), scale: positive, shape: positive }),
-]);
-
-/** The parameter groups this model uses (a subset of schema.ts's). */
-const GROUPS = ['Run', 'Workload', 'Topology', 'Broker', 'Servers', 'Network', 'Protocol'] as const;
-
-const parameterBase = {
-  name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'must be alphanumeric'),
-  path: z.string().min(1),
-  label: z.string().min(1),
-  description: z.string().min(1),
-  group: z.enum(GROUPS),
-};
-
-const fanoutParameterSchema = z.union([
-  z
-    .strictObject({
-      ...parameterBase,
-      kind: z.literal('number'),
-      unit: z.string(),
-      min: z.number().finite(),
-      max: z.number().finite(),
-      step: positive,
-      log: z.boolean().optional(),
-    })
-    .refine((p) => p.max > p.min, { message: 'max must be > min', path: ['max'] }),
-  z.strictObject({
-    ...parameterBase,
-    kind: z.literal('choice'),
-    options: z.array(z.string().min(1)).min(2),
-  }),
-]);
+/** A distribution in the unit of the field that holds it (the same kinds as every model's). */
+export const fanoutDistSchema = distSchema;
 
 export const FANOUT_STRATEGIES = ['write', 'read', 'hybrid'] as const;
 export type FanoutStrategyName = (typeof FANOUT_STRATEGIES)[number];
@@ -144,20 +99,6 @@ export const fanoutWorkloadSchema = z.strictObject({
   /** Mean time until an inactive follower opens the app again (Poisson). */
   inactiveReturnDays: positive.max(3_650),
 });
-
-/** The same base fields as every scenario in schema.ts. */
-const scenarioBase = {
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case'),
-  title: z.string().min(1),
-  summary: z.string().min(1),
-  /** Paragraphs separated by blank lines; **bold** and `code` spans allowed. */
-  prose: z.string().min(1),
-  durationS: positive.max(86_400),
-  sampleIntervalMs: positive.min(1).max(60_000),
-  parameters: z.array(fanoutParameterSchema),
-  /** The guide's figures this scenario checks (the lab shows "holds" or the measured number). */
-  claims: z.array(claimSchema).max(20).default([]),
-};
 
 export const fanoutScenarioSchema = z.strictObject({
   ...scenarioBase,

@@ -1,25 +1,18 @@
 // The scenario file format, validated with zod: a scenario is data (topology, workload, parameters).
 import { z } from 'zod';
-import { claimSchema } from './claims-schema.ts';
+import { distSchema, parameterSchema, scenarioBase } from './base-schema.ts';
 import { fanoutScenarioSchema } from './fanout-schema.ts';
 import { shapingSchema } from './shaping-schema.ts';
 
+export {
+  choiceParameterSchema,
+  distSchema,
+  numberParameterSchema,
+  parameterSchema,
+} from './base-schema.ts';
+
 const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
-
-/** A distribution in the unit of the field that holds it (ms for latencies, bytes for sizes). */
-export const distSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('constant'), value: nonNegative }),
-  z
-    .strictObject({ kind: z.literal('uniform'), min: nonNegative, max: nonNegative })
-    .refine((d) => d.max >= d.min, { message: 'max must be >= min', path: ['max'] }),
-  z.strictObject({ kind: z.literal('exponential'), mean: positive }),
-  z.strictObject({ kind: z.literal('normal'), mean: nonNegative, sd: nonNegative }),
-  z
-    .strictObject({ kind: z.literal('lognormal'), median: positive, p99: positive })
-    .refine((d) => d.p99 >= d.median, { message: 'p99 must be >= median', path: ['p99'] }),
-  z.strictObject({ kind: z.literal('pareto'), scale: positive, shape: positive }),
-]);
 
 export const linkSchema = z.strictObject({
   /** One-way propagation delay. */
@@ -77,55 +70,6 @@ export const twoHopWorkloadSchema = z.strictObject({
   burstSizeMean: z.number().finite().min(1).max(1_000),
   payloadBytes: distSchema,
 });
-
-const identifier = z
-  .string()
-  .regex(/^[a-z][a-zA-Z0-9]*$/, 'must be a camelCase identifier')
-  .refine((s) => !['scenario', 'seed', 'embed', 'constructor', 'prototype'].includes(s), {
-    message: 'is a reserved name',
-  });
-
-const parameterBase = {
-  name: identifier,
-  /** Dot path into the scenario: `topology.users`, `workload.payloadBytes.value`, `durationS`. */
-  path: z.string().regex(/^(topology|workload|durationS)(\.[a-zA-Z0-9-]+)*$/),
-  label: z.string().min(1),
-  description: z.string().min(1),
-  group: z.enum([
-    'Run',
-    'Workload',
-    'Topology',
-    'Broker',
-    'Servers',
-    'Network',
-    'Protocol',
-    'Shaping',
-    'Failures',
-  ]),
-};
-
-export const numberParameterSchema = z
-  .strictObject({
-    ...parameterBase,
-    kind: z.literal('number'),
-    unit: z.string(),
-    min: z.number().finite(),
-    max: z.number().finite(),
-    step: positive,
-    /** Draw the slider on a log scale (for counts spanning decades). */
-    log: z.boolean().optional(),
-    /** The parameter may also be `off` (a rate that can be switched off; 0 is then refused). */
-    off: z.boolean().optional(),
-  })
-  .refine((p) => p.max > p.min, { message: 'max must be > min', path: ['max'] });
-
-export const choiceParameterSchema = z.strictObject({
-  ...parameterBase,
-  kind: z.literal('choice'),
-  options: z.array(z.string().min(1)).min(2),
-});
-
-export const parameterSchema = z.union([numberParameterSchema, choiceParameterSchema]);
 
 export const PROTOCOLS = ['polling', 'long-polling', 'sse', 'websocket', 'webrtc'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -381,19 +325,6 @@ export const clusterWorkloadSchema = z.strictObject({
   payloadBytes: distSchema,
 });
 
-const scenarioBase = {
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case'),
-  title: z.string().min(1),
-  summary: z.string().min(1),
-  /** Paragraphs separated by blank lines; **bold** and `code` spans allowed. */
-  prose: z.string().min(1),
-  durationS: positive.max(86_400),
-  sampleIntervalMs: positive.min(1).max(60_000),
-  parameters: z.array(parameterSchema),
-  /** The guide's figures this scenario checks (the lab shows "holds" or the measured number). */
-  claims: z.array(claimSchema).max(20).default([]),
-};
-
 export const twoHopScenarioSchema = z.strictObject({
   ...scenarioBase,
   model: z.literal('two-hop'),
@@ -419,8 +350,7 @@ export const scenarioSchema = z.discriminatedUnion('model', [
   twoHopScenarioSchema,
   protocolsScenarioSchema,
   clusterScenarioSchema,
-  // Its own file (src/scenario/fanout-schema.ts); the shared parameter declarations replace its copy.
-  fanoutScenarioSchema.extend({ parameters: z.array(parameterSchema) }),
+  fanoutScenarioSchema,
 ]);
 
 export type DistSpec = z.infer<typeof distSchema>;
