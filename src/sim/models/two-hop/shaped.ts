@@ -1039,8 +1039,8 @@ export class ShapedPath {
    * A batching tick with nothing else in the way (no priorities, no per-connection limit): each
    * waiting connection gets its frame now. At a million users most batches hold one update, so
    * that case is written out here with its state in locals; bigger batches go through flushUser.
-   * Its frame code repeats fanOutDirect's on purpose: a shared helper taking twenty arguments
-   * cost the million-user run measurably; a unit test holds both to the general path's run.
+   * Its frame code repeats fanOutDirect's on purpose, to keep the hot loop's state in locals;
+   * a unit test holds both to the general path's run.
    */
   private flushBatches(now: number, s: number, lane: number, ids: Int32Array, n: number): void {
     const o = this.outbox;
