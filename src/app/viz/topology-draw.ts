@@ -5,6 +5,7 @@ import type { UserLinkMark } from '../cluster/links.ts';
 import { formatCompact, formatCount, formatPercent } from '../format.ts';
 import type { Mark } from '../motion.ts';
 import { cpuColour, palette } from './palette.ts';
+import type { StageChip } from './stages.ts';
 import {
   edgeFor,
   handleAt,
@@ -198,6 +199,48 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
         const [x, y] = userHandleAt(e);
         pill(ctx, link.label, x, y, link.tone === 'cut' ? palette.drop : palette.max);
       }
+  }
+  if (layout.stages.length) drawStages(ctx, layout.stages);
+}
+
+/** A stage's tone: hop 2's violet at the broker, slate on the servers, hop 1's teal on the connections. */
+const STAGE_TONE: Record<StageChip['at'], { ink: string; fill: string }> = {
+  broker: { ink: palette.hop2, fill: '#f2effd' },
+  server: { ink: '#3d4a63', fill: '#eef1f6' },
+  connection: { ink: palette.hop1, fill: '#e8f5f3' },
+};
+
+/** The shaping stages: a square-cornered chip each (unlike the round hop pills), with a dotted leader to what it acts on. */
+function drawStages(ctx: CanvasRenderingContext2D, chips: readonly StageChip[]): void {
+  for (const c of chips) {
+    const tone = STAGE_TONE[c.at];
+    const topY = c.y - c.h / 2;
+    if (c.leader) {
+      ctx.save();
+      ctx.globalAlpha = 0.7;
+      ctx.strokeStyle = tone.ink;
+      ctx.lineWidth = 1;
+      ctx.setLineDash([2, 3]);
+      ctx.beginPath();
+      ctx.moveTo(c.x, topY);
+      ctx.lineTo(c.leader.x, c.leader.y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = tone.ink;
+      ctx.beginPath();
+      ctx.arc(c.leader.x, c.leader.y, 2.2, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.restore();
+    }
+    ctx.beginPath();
+    ctx.roundRect(c.x - c.w / 2, topY, c.w, c.h, 4);
+    ctx.fillStyle = tone.fill;
+    ctx.fill();
+    ctx.strokeStyle = tone.ink;
+    ctx.lineWidth = 1;
+    ctx.stroke();
+    const label = fitText(ctx, c.label, c.w - 10, 600, 10);
+    text(ctx, label.value, c.x, c.y + 0.5, label.size, tone.ink, 600);
   }
 }
 

@@ -1,6 +1,7 @@
 // Places the topology's nodes and edges in a width × height box: columns by role, a grid when servers are many.
 import type { Topology, TopologyEdge, TopologyNode } from '../../sim/types.ts';
 import { PROTOCOL_NAME, isProtocol } from '../guide.ts';
+import { layoutStages, stageBandHeight, type StageChip } from './stages.ts';
 
 export type LayoutMode = 'detail' | 'grid';
 
@@ -55,6 +56,8 @@ export interface TopologyLayout {
   cell: number;
   /** Two-hop layouts: where the load balancer's chip sits, in the header row between servers and users. */
   balancer?: { x: number; y: number; w: number };
+  /** Shaped runs: a chip per shaping stage, where it sits on the path (empty otherwise). */
+  stages: StageChip[];
 }
 
 /** Above this many servers the layout switches from labelled boxes to a heat-map grid. */
@@ -62,6 +65,8 @@ export const DETAIL_MAX_SERVERS = 12;
 
 const PAD = 14;
 const HEADER = 26;
+/** Room a grid's CPU legend takes under the cells (see drawGridNotes). */
+export const GRID_LEGEND_H = 20;
 
 /** A protocol scenario's topology: source → server → clients (+ a TURN relay for WebRTC). */
 export function isProtocolTopology(topology: Topology): boolean {
@@ -82,7 +87,6 @@ export function layoutTopology(topology: Topology, width: number, height: number
   );
   const mode: LayoutMode = servers.length > DETAIL_MAX_SERVERS ? 'grid' : 'detail';
   const top = PAD + HEADER;
-  const bodyH = Math.max(40, height - top - PAD);
 
   const narrow = width < 760;
   const sourceW = narrow ? 104 : 124;
@@ -98,6 +102,13 @@ export function layoutTopology(topology: Topology, width: number, height: number
   const xBroker = xSource + sourceW + gaps[0];
   const xMiddle = xBroker + sourceW / 2 + gaps[1] + middleW / 2;
   const xUsers = width - PAD - groupW / 2;
+  // Shaping stages on the servers and connections get a band under the fan, kept free here.
+  const stages = topology.stages ?? [];
+  const xLink = (xMiddle + middleW / 2 + xUsers - groupW / 2) / 2;
+  const bandRowsH = stageBandHeight(stages, xMiddle, xLink, width, PAD);
+  // Under a grid the CPU legend needs its own line above the chips.
+  const bandH = bandRowsH && mode === 'grid' ? bandRowsH + GRID_LEGEND_H : bandRowsH;
+  const bodyH = Math.max(40, height - top - PAD - bandH);
   const nodes: NodeGeom[] = [];
   const place = (n: TopologyNode, index: number, x: number, y: number, w: number, h: number) =>
     nodes.push({ ...n, x, y, w, h, index });
@@ -181,6 +192,19 @@ export function layoutTopology(topology: Topology, width: number, height: number
   const groupOfServer = new Map<string, string>();
   for (const g of groups) if (g.parent) groupOfServer.set(g.parent, g.id);
 
+  const stageChips = stages.length
+    ? placeStageChips(
+        stages,
+        nodes,
+        edges,
+        mode,
+        width,
+        xMiddle,
+        xLink,
+        top + bodyH + bandH - bandRowsH + 4,
+      )
+    : [];
+
   const colX = (list: TopologyNode[], fallback: number) =>
     list.length ? (byId.get(list[0].id)?.x ?? fallback) : fallback;
   const serverColX = mode === 'grid' ? xMiddle : colX(servers, xMiddle);
@@ -209,7 +233,46 @@ export function layoutTopology(topology: Topology, width: number, height: number
       y: PAD + 6,
       w: Math.max(60, xUsers - groupW / 2 - (xMiddle + middleW / 2) - 16),
     },
+    stages: stageChips,
   };
+}
+
+/** The stage chips, anchored to the nodes and links as laid out. */
+function placeStageChips(
+  stages: NonNullable<Topology['stages']>,
+  nodes: readonly NodeGeom[],
+  edges: readonly EdgeGeom[],
+  mode: LayoutMode,
+  width: number,
+  xServers: number,
+  xLink: number,
+  bandTop: number,
+): StageChip[] {
+  const broker = nodes.find((n) => n.kind === 'broker') ?? null;
+  const servers = nodes.filter((n) => n.kind === 'server');
+  const lowest = (list: readonly NodeGeom[]) =>
+    list.reduce((m, n) => Math.max(m, n.y + n.h / 2), -Infinity);
+  const serverBottom = lowest(servers);
+  const groupsBottom = lowest(nodes.filter((n) => n.kind === 'users'));
+  const fan = edges.filter(
+    (e) => e.hop === 'hop1' && nodes.find((n) => n.id === e.to)?.kind === 'users',
+  );
+  const last = fan.reduce<EdgeGeom | null>((a, b) => (a && a.y1 >= b.y1 ? a : b), null);
+  const [lx, ly] = last ? pointAt(last, 0.5) : [xLink, serverBottom];
+  const grid = mode === 'grid';
+  // A grid's legend sits under its cells; the chips go under the legend, without a leader through
+  // it, and under the user groups, which may reach as low as the cells or lower.
+  const clear = Math.max(grid ? serverBottom + GRID_LEGEND_H : serverBottom, groupsBottom, ly);
+  return layoutStages(stages, {
+    width,
+    pad: PAD,
+    broker,
+    servers: { x: xServers, leaderY: grid ? null : serverBottom },
+    xLink,
+    link: { x: lx, y: ly },
+    clear,
+    bandTop,
+  });
 }
 
 /** Where an edge's fault handle sits (a broker → server link's partition toggle). */
@@ -362,6 +425,7 @@ function layoutProtocol(topology: Topology, width: number, height: number): Topo
       { label: 'Clients', x: xClients },
     ],
     cell: 0,
+    stages: [],
   };
 }
 

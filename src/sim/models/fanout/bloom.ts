@@ -1,16 +1,14 @@
 // The active-user Bloom filter of hybrid fan-out: the real bloom-filters library, built at a sampled scale.
-import * as bloomModule from 'bloom-filters';
-import type { BloomFilter as BloomFilterType } from 'bloom-filters';
+// Only the Bloom filter module, not the package index: the index also loads the XOR filter and
+// IBLT, whose decorators name Node's `Buffer` when their classes are defined, which throws in a
+// browser. The module is CommonJS with `exports.default`: a bundler hands over that default,
+// Node's ESM loader hands over `module.exports` (with `.default` on it).
+import bloomModule from 'bloom-filters/dist/bloom/bloom-filter.js';
+import type BloomFilterType from 'bloom-filters/dist/bloom/bloom-filter.js';
 
-// bloom-filters is CommonJS whose exports Node's ESM loader cannot see by name (it finds only
-// `MinHash`); bundlers (Vite) do. Its class is on the namespace in a bundle and on `default`
-// (module.exports) under Node, tsx and vitest.
 type BloomFilterClass = new (size: number, nbHashes: number) => BloomFilterType;
-const ns = bloomModule as unknown as {
-  BloomFilter?: BloomFilterClass;
-  default?: { BloomFilter?: BloomFilterClass };
-};
-const BloomFilter = (ns.BloomFilter ?? ns.default?.BloomFilter) as BloomFilterClass;
+const loaded = bloomModule as unknown as BloomFilterClass & { default?: BloomFilterClass };
+const BloomFilter: BloomFilterClass = loaded.default ?? loaded;
 
 /**
  * The library's sizing formulas (bloom-filters' `optimalFilterSize` and `optimalHashes`, which

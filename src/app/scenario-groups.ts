@@ -1,0 +1,60 @@
+// The scenario picker's groups: protocols, distribution, failures, scale, shaping and case studies, in that order; empty groups are left out.
+import type { LoadedScenario } from '../scenario/resolve.ts';
+
+export interface ScenarioGroup {
+  label: string;
+  scenarios: LoadedScenario[];
+}
+
+/** Which group each scenario belongs to, by id; the registry decides the order inside a group. */
+const GROUPS: { label: string; ids: readonly string[] }[] = [
+  {
+    label: 'Protocols',
+    ids: ['protocols', 'polling', 'long-polling', 'sse', 'websocket', 'webrtc'],
+  },
+  {
+    label: 'Distribution',
+    ids: [
+      'two-hop',
+      'direct-polling',
+      'redis-pubsub',
+      'kafka',
+      'load-balancing',
+      'production-multi-region',
+    ],
+  },
+  { label: 'Failures', ids: ['reconnect-storm', 'broker-failure'] },
+  {
+    label: 'Scale',
+    ids: ['two-hop-1m', 'scale-small', 'scale-medium', 'scale-large', 'scale-internet'],
+  },
+  {
+    label: 'Shaping',
+    ids: [
+      'subscriptions',
+      'selective-broadcast',
+      'batching',
+      'throttling',
+      'conflation',
+      'compression',
+      'delta-updates',
+      'priority-queues',
+    ],
+  },
+  { label: 'Case studies', ids: [] },
+];
+
+/** A scenario no group names yet (a new file) still shows up, under "More". */
+const OTHER = 'More';
+
+export function scenarioGroups(scenarios: readonly LoadedScenario[]): ScenarioGroup[] {
+  const out = [...GROUPS, { label: OTHER, ids: [] }].map((g) => ({
+    label: g.label,
+    scenarios: [] as LoadedScenario[],
+  }));
+  for (const s of scenarios) {
+    const i = GROUPS.findIndex((g) => g.ids.includes(s.id));
+    out[i < 0 ? out.length - 1 : i].scenarios.push(s);
+  }
+  return out.filter((g) => g.scenarios.length > 0);
+}
