@@ -211,6 +211,29 @@ const GENERAL_METRICS: readonly Metric[] = [
   metric('serverCpuMax', 'Server CPU max', 'share', 'lower', serverCpuMax),
 ];
 
+/** Shaped runs: what the stages trade against each other (bandwidth, messages, staleness, CPU). */
+const SHAPING_METRICS: readonly Metric[] = [
+  metric(
+    'messagesPerSecPerUser',
+    'Frames/s per user',
+    '/s',
+    'lower',
+    (r) => r.shaping?.messagesPerSecPerUser,
+  ),
+  metric(
+    'bytesPerSecPerUser',
+    'Bytes/s per user',
+    'B/s',
+    'lower',
+    (r) => r.shaping?.bytesPerSecPerUser,
+  ),
+  metric('bytesPerUpdate', 'Bytes per update', 'B', 'lower', (r) => r.shaping?.bytesPerUpdate),
+  metric('stalenessP50', 'Staleness p50', 'ms', 'lower', (r) => r.shaping?.staleness?.p50Ms),
+  metric('stalenessP99', 'Staleness p99', 'ms', 'lower', (r) => r.shaping?.staleness?.p99Ms),
+  metric('serverCpuUs', 'Server CPU (all servers)', 'µs', 'lower', (r) => r.shaping?.serverCpuUs),
+  metric('resyncs', 'Resyncs', '', 'lower', (r) => r.shaping?.resyncs),
+];
+
 /** A matrix row only for protocol runs (elsewhere, e.g. `reach`, it would mean something else). */
 const protocolOnly = (m: Metric): Metric => ({
   ...m,
@@ -220,6 +243,7 @@ const protocolOnly = (m: Metric): Metric => ({
 /** The differences table's rows: the general figures, then the decision matrix's (protocol runs). */
 export const DIFFERENCE_METRICS: readonly Metric[] = [
   ...GENERAL_METRICS,
+  ...SHAPING_METRICS,
   ...MATRIX_METRICS.filter((m) => !GENERAL_METRICS.some((g) => g.key === m.key)).map(protocolOnly),
 ];
 
