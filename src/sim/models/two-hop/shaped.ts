@@ -145,8 +145,17 @@ export class ShapedPath {
   private readonly perLaneFlag: boolean;
   /** Nothing can wait on a connection: the fan-out writes every frame at once. */
   private readonly directOnly: boolean;
-  /** One batching lane and nothing else in the way: the fan-out fills outboxes directly. */
+  /** One batching lane and nothing else in the way: emissions are recorded once per server. */
   private readonly batchOnly: boolean;
+  /** Per user: the window (of its server) of its first waiting update, that update's emission record, and how many it has. */
+  private emStamp = new Int32Array(0);
+  private emFirst = new Int32Array(0);
+  private emCount = new Int32Array(0);
+  /** Per server: its current batching window, and the emissions recorded in it. */
+  private winId = new Int32Array(0);
+  private recs: EmissionRecords[] = [];
+  /** Deliveries waiting as a user's first update of the window (not yet an outbox entry). */
+  private fastWaiting = 0;
 
   // Per message.
   private msgClass = new Uint8Array(1024);
@@ -302,11 +311,21 @@ export class ShapedPath {
       cfg.perConnectionIntervalUs === 0 &&
       cfg.conflation === 'off' &&
       !cfg.priorities;
+    // A lone update must not already fill a batch (it would leave at once, not at the tick).
     this.batchOnly =
       cfg.lanes === 1 &&
       cfg.laneWindowUs[0] > 0 &&
       cfg.perConnectionIntervalUs === 0 &&
-      !cfg.priorities;
+      !cfg.priorities &&
+      cfg.batchMaxMessages > 1 &&
+      this.entryBytes[this.fullMask] < cfg.batchMaxBytes;
+    if (this.batchOnly) {
+      this.emStamp = new Int32Array(p.users).fill(-1);
+      this.emFirst = new Int32Array(p.users);
+      this.emCount = new Int32Array(p.users);
+      this.winId = new Int32Array(p.servers);
+      for (let sv = 0; sv < p.servers; sv++) this.recs.push(new EmissionRecords());
+    }
     this.perLaneFlag =
       cfg.priorities || [mix.P0, mix.P1, mix.P2, mix.P3].filter((x) => x > 0).length > 1;
     if (cfg.churnPerUserPerUs > 0 && cfg.candidatesPerUser <= sc.topology.subscriptionsPerUser)
@@ -651,7 +670,7 @@ export class ShapedPath {
     if (this.directOnly && !this.userLevel.length && !generalPathOnly) {
       owed = this.fanOutDirect(now, ready, s, first, end, id, mask, allFull, base, serverInUs);
     } else if (this.batchOnly && !this.userLevel.length && !generalPathOnly) {
-      owed = this.fanOutBatched(now, ready, s, first, end, id, mask, allFull, base);
+      owed = this.fanOutBatched(now, ready, s, q, first, end, id, mask, allFull, base);
     } else {
       for (let slot = first; slot < end; slot++) {
         if (active && active[slot] === 0) continue;
@@ -837,14 +856,17 @@ export class ShapedPath {
 
   /**
    * The fan-out of one emission into per-connection batches (one lane, no per-connection limit,
-   * no priorities): each live subscriber's outbox gets the update, and the server's tick is
-   * scheduled once. A connection that already has something waiting takes the general path
-   * (conflation folds the update in, or it queues behind).
+   * no priorities). Most connections get one update per window, so the update is not copied into
+   * each of their outboxes: the server keeps one record of the emission, and each live
+   * subscriber only notes that its first update this window is that record. A connection that
+   * gets a second update turns the first into an outbox entry and takes the general path
+   * (conflation folds the newer one in, or it queues behind).
    */
   private fanOutBatched(
     now: number,
     ready: number,
     s: number,
+    q: number,
     first: number,
     end: number,
     id: number,
@@ -852,38 +874,61 @@ export class ShapedPath {
     allFull: boolean,
     base: number,
   ): number {
-    const o = this.outbox;
-    const count = o.count;
-    const bytes = o.bytes;
     const active = this.subs ? this.subs.slotActive : null;
     const slotUser = this.pop.slotUser;
-    const tick = this.ticks[0];
-    const dirty = tick.dirty[s];
-    const raw = this.entryBytes[allFull ? this.fullMask : mask];
-    const maxMessages = this.config.batchMaxMessages;
-    const maxBytes = this.config.batchMaxBytes;
+    const stamp = this.emStamp;
+    const firstRec = this.emFirst;
+    const count = this.emCount;
+    const w = this.winId[s];
+    const recs = this.recs[s];
+    const r = recs.add(id, q, mask, allFull, base, ready, now);
     let owed = 0;
-    let appended = false;
+    let firsts = 0;
     for (let slot = first; slot < end; slot++) {
       if (active !== null && active[slot] === 0) continue;
       owed++;
       const u = slotUser[slot];
-      if (count[u] > 0) {
-        this.offer(now, ready, s, u, slot, id, mask, allFull, base);
+      if (stamp[u] !== w) {
+        stamp[u] = w;
+        firstRec[u] = r;
+        count[u] = 1;
+        firsts++;
         continue;
       }
-      o.append(u, id, slot, mask, allFull, base, ready, now, raw);
-      dirty.push(u);
-      appended = true;
-      if (count[u] >= maxMessages || bytes[u] >= maxBytes) this.flushUser(now, s, 0, u);
+      if (count[u]++ === 1) this.materialize(s, u, recs, firstRec[u]);
+      this.offer(now, ready, s, u, slot, id, mask, allFull, base);
     }
-    if (appended && !tick.scheduled[s]) {
+    this.fastWaiting += firsts;
+    const tick = this.ticks[0];
+    if (owed > 0 && !tick.scheduled[s]) {
       tick.scheduled[s] = 1;
       const phase = tick.phaseUs[s];
       const at = phase + Math.ceil((now - phase) / tick.periodUs) * tick.periodUs;
       this.queue.push(Math.max(now, at), word0(EV_FLUSH, s * this.lanes), 0);
     }
     return owed;
+  }
+
+  /** User u's first update this window (emission record r) becomes an entry of its outbox. */
+  private materialize(s: number, u: number, recs: EmissionRecords, r: number): void {
+    const p = this.pop;
+    const q = recs.pair[r];
+    let slot = p.pairMemberStart[q];
+    while (p.slotUser[slot] !== u) slot++;
+    const full = recs.full[r] === 1;
+    this.outbox.append(
+      u,
+      recs.msg[r],
+      slot,
+      recs.mask[r],
+      full,
+      recs.base[r],
+      recs.serverInUs[r],
+      recs.enqueuedUs[r],
+      this.entryRaw(recs.mask[r], full),
+    );
+    this.fastWaiting--;
+    void s;
   }
 
   private wireOfPayload(payload: number): number {
@@ -1018,11 +1063,7 @@ export class ShapedPath {
     const ids = list.ids;
     tick.dirty[s] = tick.spare[s];
     tick.spare[s] = list;
-    if (!this.cpuQueue && this.perConnUs === 0 && this.laneWindowUs[lane] > 0 && !generalPathOnly) {
-      this.flushBatches(now, s, lane, ids, n);
-      list.n = 0;
-      return;
-    }
+    if (this.batchOnly && !generalPathOnly) this.flushEmissions(now, s);
     for (let k = 0; k < n; k++) {
       const u = ids[k];
       if (this.outbox.count[lane * this.users + u] === 0) continue;
@@ -1042,11 +1083,19 @@ export class ShapedPath {
    * Its frame code repeats fanOutDirect's on purpose, to keep the hot loop's state in locals;
    * a unit test holds both to the general path's run.
    */
-  private flushBatches(now: number, s: number, lane: number, ids: Int32Array, n: number): void {
+  private flushEmissions(now: number, s: number): void {
+    const lane = 0;
     const o = this.outbox;
     const t = this.table;
-    const count = o.count;
-    const row = lane * this.users;
+    const recs = this.recs[s];
+    const w = this.winId[s];
+    this.winId[s] = w + 1;
+    const stamp = this.emStamp;
+    const firstRec = this.emFirst;
+    const emCount = this.emCount;
+    const slotUser = this.pop.slotUser;
+    const memberStart = this.pop.pairMemberStart;
+    const memberEnd = this.pop.pairMemberEnd;
     const overhead = t.batchOverheadBytes(1);
     const entryBytes = this.entryBytes;
     const fullMask = this.fullMask;
@@ -1095,100 +1144,107 @@ export class ShapedPath {
     let resyncs = 0;
     let deltaSaved = 0;
     const wireMemo = this.wireMemo;
-    for (let k = 0; k < n; k++) {
-      const u = ids[k];
-      const l = row + u;
-      const waiting = count[l];
-      if (waiting === 0) continue;
-      if (waiting > 1) {
-        this.nicFree[s] = nic;
-        this.flushUser(now, s, lane, u);
-        nic = this.nicFree[s];
-        continue;
-      }
-      const e = o.take(l);
-      const id = o.msg(e);
-      const slot = o.slot(e);
-      let full = o.full(e);
-      if (!full && (slot < 0 || slotLastSeq[slot] !== o.base(e))) {
-        full = true;
-        resyncs++;
-      }
-      const m = full ? fullMask : o.mask(e);
-      const hold = now - o.enqueuedUs(e);
-      if (hold > maxHold) maxHold = hold;
-      const serverInUs = o.serverInUs(e);
-      o.release(e);
-      const raw = overhead + entryBytes[m];
-      if (delta && !full) deltaSaved += fullEntry - entryBytes[m];
-      const payload = deflate ? t.wireBytes(raw, 1) : raw;
-      if (deflate) this.saved.deflateBytes += raw - payload;
-      const wire = payload < wireMemo.length ? wireMemo[payload] : wireBytesOf(payload);
-      const cost = sendCost + (deflateFrames ? t.compressUs(raw) : 0);
-      writes++;
-      let c = coreFirst;
-      for (let j = coreFirst + 1; j < coreEnd; j++) if (coreFree[j] < coreFree[c]) c = j;
-      const start = now > coreFree[c] ? now : coreFree[c];
-      const written = start + cost;
-      coreFree[c] = written;
-      busyUs += cost;
-      let b = Math.floor(start / intervalUs);
-      busy[busyRow + (b < lastBucket ? b : lastBucket)] += cost;
-      const sent = (written > nic ? written : nic) + wire * nicUsPerByte;
-      nic = sent;
-      b = Math.floor(sent / intervalUs);
-      if (b > lastBucket) b = lastBucket;
-      const cls = manyClasses ? userClass[u] : 0;
-      const bitsPerUs = classBits[cls];
-      const downStart = sent > down[u] ? sent : down[u];
-      if ((downStart - sent) * (bitsPerUs / 8) + wire > bufferBytes) {
-        this.dropped(sent, s, u, id);
-        continue;
-      }
-      const downEnd = downStart + (wire * 8) / bitsPerUs;
-      down[u] = downEnd;
-      let delayUs = latencyMs() * 1000 + classExtra[cls];
-      if (jitterUs > 0) delayUs += jitterUs * rng.float();
-      while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
-      let arrival = Math.round(downEnd + delayUs);
-      if (arrival < lastArrival[u]) arrival = lastArrival[u];
-      lastArrival[u] = arrival;
-      hop1Bytes[b] += wire;
-      frames[b]++;
-      sentFrames++;
-      sentBytes += wire;
-      if (full) snapshots++;
-      else deltas++;
-      if (manyClasses) {
-        this.classFrames[cls]++;
-        this.classBytes[cls] += wire;
-        this.classUpdates[cls]++;
-      }
-      const seq = msgs.seq[id];
-      if (slot >= 0) {
-        const last = slotLastSeq[slot];
-        if (seq === last) this.flow.duplicated++;
-        else if (seq < last) this.flow.outOfOrder++;
-        else slotLastSeq[slot] = seq;
-        if (this.probes !== null && probeChannel[msgs.channel[id]] >= 0) {
-          const pr = this.probes.probeOf(slot);
-          if (pr >= 0) {
-            this.probes.deliver(pr, seq, arrival);
-            this.deltaLogRows.push(slot, seq, full ? 1 : 0, m, arrival);
+    // In the order updates first reached each connection (emission by emission, subscriber by
+    // subscriber), as the general path's list of waiting connections has them.
+    let sentFast = 0;
+    for (let r = 0; r < recs.n; r++) {
+      const q = recs.pair[r];
+      const id = recs.msg[r];
+      const recMask = recs.mask[r];
+      const recFull = recs.full[r] === 1;
+      const recBase = recs.base[r];
+      const serverInUs = recs.serverInUs[r];
+      const hold = now - recs.enqueuedUs[r];
+      for (let slot = memberStart[q]; slot < memberEnd[q]; slot++) {
+        const u = slotUser[slot];
+        if (stamp[u] !== w || firstRec[u] !== r) continue;
+        if (emCount[u] > 1) {
+          this.nicFree[s] = nic;
+          if (o.count[u] > 0) this.flushUser(now, s, lane, u);
+          nic = this.nicFree[s];
+          continue;
+        }
+        sentFast++;
+        let full = recFull;
+        if (!full && slotLastSeq[slot] !== recBase) {
+          full = true;
+          resyncs++;
+        }
+        const m = full ? fullMask : recMask;
+        if (hold > maxHold) maxHold = hold;
+        const raw = overhead + entryBytes[m];
+        if (delta && !full) deltaSaved += fullEntry - entryBytes[m];
+        const payload = deflate ? t.wireBytes(raw, 1) : raw;
+        if (deflate) this.saved.deflateBytes += raw - payload;
+        const wire = payload < wireMemo.length ? wireMemo[payload] : wireBytesOf(payload);
+        const cost = sendCost + (deflateFrames ? t.compressUs(raw) : 0);
+        writes++;
+        let c = coreFirst;
+        for (let j = coreFirst + 1; j < coreEnd; j++) if (coreFree[j] < coreFree[c]) c = j;
+        const start = now > coreFree[c] ? now : coreFree[c];
+        const written = start + cost;
+        coreFree[c] = written;
+        busyUs += cost;
+        let b = Math.floor(start / intervalUs);
+        busy[busyRow + (b < lastBucket ? b : lastBucket)] += cost;
+        const sent = (written > nic ? written : nic) + wire * nicUsPerByte;
+        nic = sent;
+        b = Math.floor(sent / intervalUs);
+        if (b > lastBucket) b = lastBucket;
+        const cls = manyClasses ? userClass[u] : 0;
+        const bitsPerUs = classBits[cls];
+        const downStart = sent > down[u] ? sent : down[u];
+        if ((downStart - sent) * (bitsPerUs / 8) + wire > bufferBytes) {
+          this.dropped(sent, s, u, id);
+          continue;
+        }
+        const downEnd = downStart + (wire * 8) / bitsPerUs;
+        down[u] = downEnd;
+        let delayUs = latencyMs() * 1000 + classExtra[cls];
+        if (jitterUs > 0) delayUs += jitterUs * rng.float();
+        while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
+        let arrival = Math.round(downEnd + delayUs);
+        if (arrival < lastArrival[u]) arrival = lastArrival[u];
+        lastArrival[u] = arrival;
+        hop1Bytes[b] += wire;
+        frames[b]++;
+        sentFrames++;
+        sentBytes += wire;
+        if (full) snapshots++;
+        else deltas++;
+        if (manyClasses) {
+          this.classFrames[cls]++;
+          this.classBytes[cls] += wire;
+          this.classUpdates[cls]++;
+        }
+        const seq = msgs.seq[id];
+        if (slot >= 0) {
+          const last = slotLastSeq[slot];
+          if (seq === last) this.flow.duplicated++;
+          else if (seq < last) this.flow.outOfOrder++;
+          else slotLastSeq[slot] = seq;
+          if (this.probes !== null && probeChannel[msgs.channel[id]] >= 0) {
+            const pr = this.probes.probeOf(slot);
+            if (pr >= 0) {
+              this.probes.deliver(pr, seq, arrival);
+              this.deltaLogRows.push(slot, seq, full ? 1 : 0, m, arrival);
+            }
           }
         }
+        pending.add(
+          arrival,
+          arrival - msgs.createdUs[id],
+          arrival - serverInUs,
+          cls * CLASSES + this.msgClass[id],
+        );
+        hasher.add(u);
+        hasher.add(arrival);
+        if (id % traceEvery === 0 && u % TRACE_USER_STRIDE === 0)
+          this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + this.pop.servers + s, id, u);
       }
-      pending.add(
-        arrival,
-        arrival - msgs.createdUs[id],
-        arrival - serverInUs,
-        cls * CLASSES + this.msgClass[id],
-      );
-      hasher.add(u);
-      hasher.add(arrival);
-      if (id % traceEvery === 0 && u % TRACE_USER_STRIDE === 0)
-        this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + this.pop.servers + s, id, u);
     }
+    recs.n = 0;
+    this.fastWaiting -= sentFast;
     void windowUs;
     this.nicFree[s] = nic;
     this.maxHoldUs = Math.max(this.maxHoldUs, maxHold);
@@ -1704,7 +1760,9 @@ export class ShapedPath {
    * outbox or in a frame queued for a core.
    */
   get waiting(): number {
-    return this.hop2Owed + this.heldOwed + this.outbox.waiting + this.entriesQueued;
+    return (
+      this.hop2Owed + this.heldOwed + this.outbox.waiting + this.entriesQueued + this.fastWaiting
+    );
   }
 
   /** The delta checker's input: every delivery to a probe subscription, in send order. */
@@ -1925,4 +1983,60 @@ function stalenessOf(h: LatencyHistogram, samples: number): StalenessMs {
     maxMs: zeroFloor(h.summary().max),
     samples,
   };
+}
+
+/** A server's emissions in the current batching window: one record per update, not per user. */
+class EmissionRecords {
+  n = 0;
+  msg = new Int32Array(64);
+  pair = new Int32Array(64);
+  mask = new Int32Array(64);
+  base = new Int32Array(64);
+  full = new Uint8Array(64);
+  serverInUs = new Float64Array(64);
+  enqueuedUs = new Float64Array(64);
+
+  add(
+    msg: number,
+    pair: number,
+    mask: number,
+    full: boolean,
+    base: number,
+    serverInUs: number,
+    nowUs: number,
+  ): number {
+    if (this.n === this.msg.length) this.grow();
+    const r = this.n++;
+    this.msg[r] = msg;
+    this.pair[r] = pair;
+    this.mask[r] = mask;
+    this.base[r] = base;
+    this.full[r] = full ? 1 : 0;
+    this.serverInUs[r] = serverInUs;
+    this.enqueuedUs[r] = nowUs;
+    return r;
+  }
+
+  private grow(): void {
+    const n = this.msg.length * 2;
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.msg = i32(this.msg);
+    this.pair = i32(this.pair);
+    this.mask = i32(this.mask);
+    this.base = i32(this.base);
+    const full = new Uint8Array(n);
+    full.set(this.full);
+    this.full = full;
+    this.serverInUs = f64(this.serverInUs);
+    this.enqueuedUs = f64(this.enqueuedUs);
+  }
 }
