@@ -1,5 +1,6 @@
 // The workload of a bridge run, taken from the simulator itself: the same scenario, parameters
 // and seed give the same publish schedule, channels, payload sizes, subscriptions and link delays.
+import { activeStages, shapingConfig } from '../sim/shaping/config.ts';
 import { ScenarioError } from '../scenario/errors.ts';
 import type { LoadedScenario, RunSpec } from '../scenario/resolve.ts';
 import type { Fault } from '../scenario/schema.ts';
@@ -282,6 +283,15 @@ export async function makePlan(
   }
   const scn = run.scenario;
   if (scn.model === 'fanout') throw new ScenarioError('scenario', FANOUT_REFUSED(scn.id));
+  if (scn.model !== 'protocols' && scn.topology.shaping) {
+    const on = activeStages(shapingConfig(scn.topology.shaping, scn.model));
+    // The real servers send each update as it comes: shaping stages are simulated only.
+    if (on.length > 0)
+      throw new ScenarioError(
+        'shaping',
+        `the bridge does not reproduce update shaping (${on.join(', ')} on in ${scn.id}); switch the stages off to replay it`,
+      );
+  }
   const { result: simulated, updates, firstOwed: simFirstOwed, seqs } = await simulate(run);
   const replayed = replayedUpdates(scn.model, updates, seqs);
   const skipped = replayed.length - replayed.reduce((n, x) => n + x, 0);

@@ -342,6 +342,11 @@ describe('hoplab run and claims for shaped scenarios', () => {
       expect(typeof c.measured).toBe('number');
       expect(c.runs.length).toBeGreaterThan(0);
     }
+    const bridge = await hoplab('bridge', 'batching', '--duration', '2');
+    expect(bridge.code).toBe(2);
+    expect(bridge.stderr).toMatch(
+      /^hoplab: shaping: the bridge does not reproduce update shaping \(batching/m,
+    );
     const none = await hoplab('claims', 'two-hop');
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^hoplab: scenario: two-hop states no claims/m);
