@@ -9,6 +9,19 @@ export const BRIDGE_DEFAULT_PORT = 7357;
 /** Largest control message either side accepts, bytes. */
 export const BRIDGE_MAX_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * The models the bridge replays against real servers: the ones whose users hold connections.
+ * The fan-out model (feeds in a store, a writer pool, feed opens) has none to open, and
+ * `plan.ts` refuses it; the lab hides its "run against real servers" card for it.
+ */
+export const BRIDGE_MODELS = ['two-hop', 'protocols', 'cluster'] as const;
+export type BridgeModel = (typeof BRIDGE_MODELS)[number];
+
+/** Whether the bridge replays scenarios of this model (their parameters may still be refused). */
+export function bridgeReplaysModel(model: string): model is BridgeModel {
+  return (BRIDGE_MODELS as readonly string[]).includes(model);
+}
+
 /** Latency percentiles measured (or simulated) over a window or a whole run, milliseconds. */
 export const latencySchema = z.strictObject({
   count: z.number().int().nonnegative(),

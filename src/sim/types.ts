@@ -1,7 +1,7 @@
 // The shapes the simulation core hands to its shells (worker, CLI, tests): plain data, JSON-safe.
 import type { FanoutStats } from './models/fanout/types.ts';
 
-export type { FanoutStats } from './models/fanout/types.ts';
+export type { FanoutStats, FanoutTier } from './models/fanout/types.ts';
 
 /** Percentiles of one latency histogram, in milliseconds (microsecond resolution). */
 export interface LatencySummaryMs {

@@ -189,7 +189,7 @@ describe('stage chips', () => {
 });
 
 describe('claims card formats', () => {
-  it('writes shares as signed percentages, multiples with ×, ms and bytes', () => {
+  it('writes shares as percentages (signed as changes), multiples with ×, ms, bytes and counts', () => {
     expect(formatClaimValue(-0.517, 'share', 'change')).toBe('−52%');
     expect(formatClaimValue(0.004, 'share', 'change')).toBe('+0.4%');
     expect(formatClaimValue(0, 'share', 'change')).toBe('0%');
@@ -200,8 +200,35 @@ describe('claims card formats', () => {
     expect(formatClaimValue(99.55, 'ms', 'value')).toBe('99.5 ms');
     expect(formatClaimValue(79, 'B', 'value')).toBe('79 B');
     expect(formatClaimValue(-21, 'B', 'difference')).toBe('−21 B');
+    // Large sizes read in decimal units, with the precision the figure needs.
+    expect(formatClaimValue(12_000_000, 'B', 'value')).toBe('12 MB');
+    expect(formatClaimValue(11_981_323, 'B', 'value')).toBe('11.98 MB');
+    expect(formatClaimValue(120_500, 'B', 'value')).toBe('120.5 kB');
     expect(formatClaimValue(null, 'ms', 'value')).toBe('–');
-    expect(formatClaimValue(12.345, 'count', 'value')).toBe('12.3 count');
+    // A plain share is a rate, not a change: no plus sign.
+    expect(formatClaimValue(0.0094, 'share', 'value')).toBe('0.9%');
+    // A count is a number with thousands separators and no unit word.
+    expect(formatClaimValue(100_000, 'count', 'value')).toBe('100,000');
+    expect(formatClaimValue(193_594, 'count', 'value')).toBe('193,594');
+    expect(formatClaimValue(12.345, 'count', 'value')).toBe('12.3');
+    expect(formatClaimValue(1_500, 's', 'value')).toBe('1,500 s');
+  });
+
+  it('keeps the guide’s own precision: −99.5% is not −100%', () => {
+    const guide = { min: -0.995, max: -0.995 };
+    expect(formatBand(guide, 'share', 'change')).toBe('−99.5%');
+    // The measured figure beside it gets the same precision.
+    expect(formatClaimValue(-0.98064, 'share', 'change', guide)).toBe('−98.1%');
+    expect(formatClaimValue(-0.95, 'share', 'change', guide)).toBe('−95%');
+    // Without a band a share near 100% or 0% is still not rounded onto it.
+    expect(formatClaimValue(-0.995, 'share', 'change')).toBe('−99.5%');
+    expect(formatClaimValue(0.99996, 'share', 'value')).toBe('99.99%');
+    expect(formatClaimValue(0.00004, 'share', 'value')).toBe('0.01%');
+    expect(formatClaimValue(1, 'share', 'value')).toBe('100%');
+    // Coarser guides keep the usual precision.
+    expect(formatClaimValue(-0.517, 'share', 'change', { min: -0.5, max: -0.5 })).toBe('−52%');
+    expect(formatBand({ min: 0.01, max: 0.01 }, 'share', 'value')).toBe('1%');
+    expect(formatBand({ min: -0.0125, max: -0.0125 }, 'share', 'change')).toBe('−1.25%');
   });
 
   it('writes the guide’s band, the tolerance and the verdict', () => {
@@ -210,8 +237,16 @@ describe('claims card formats', () => {
     expect(formatBand({ min: 0, max: 100 }, 'ms', 'value')).toBe('0–100 ms');
     expect(formatBand({ min: 10, max: 1_000_000 }, 'x', 'ratio')).toBe('at least 10×');
     expect(formatBand({ min: -1e9, max: 5 }, 'B', 'value')).toBe('at most 5 B');
-    // Units that change with size (ms → s) keep both.
-    expect(formatBand({ min: 500, max: 3000 }, 'ms', 'value')).toBe('500 ms to 3.00 s');
+    // Units that change with size (ms → s) keep both; the guide's figures have no padding zeros.
+    expect(formatBand({ min: 500, max: 3000 }, 'ms', 'value')).toBe('500 ms to 3 s');
+    expect(formatBand({ min: 50, max: 50 }, 'ms', 'difference')).toBe('+50 ms');
+    expect(formatBand({ min: 1000, max: 1000 }, 'ms', 'value')).toBe('1 s');
+    expect(formatBand({ min: 2.5, max: 2.5 }, 'ms', 'value')).toBe('2.5 ms');
+    // A signed upper bound is not run into a dash ("0–+10 ms").
+    expect(formatBand({ min: 0, max: 10 }, 'ms', 'difference')).toBe('0 to +10 ms');
+    expect(formatBand({ min: 100_000, max: 100_000 }, 'count', 'value')).toBe('100,000');
+    expect(formatTolerance(10_000, 'count')).toBe('±10,000');
+    expect(formatTolerance(0.01, 'share')).toBe('±1 pt');
     expect(formatTolerance(0.05, 'share')).toBe('±5 pts');
     expect(formatTolerance(1.5, 'x')).toBe('±1.5×');
     expect(formatTolerance(10, 'ms')).toBe('±10 ms');

@@ -35,6 +35,13 @@ export interface DrawInput {
   liveUsers?: Map<string, number>;
   /** Cluster runs: per server, its user link slowed or cut (drawn dashed, with a label). */
   userLinks?: readonly (UserLinkMark | null)[];
+  /** Feed layouts: the store's writer pool — busy share of its throughput and writes queued. */
+  store?: StoreLoad | null;
+}
+
+export interface StoreLoad {
+  busyShare: number;
+  queuedWrites: number;
 }
 
 /** The failed look: a red outline on a grey fill, labels struck through. */
@@ -179,13 +186,21 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
         ctx.fillStyle = n.id === input.hoverId ? palette.hop1 : 'rgba(11, 143, 128, 0.13)';
         ctx.fillRect(n.x - n.w / 2, n.y - n.h / 2, n.w, Math.max(1, n.h - 1));
       } else drawUsersBox(ctx, n, n.id === input.hoverId, live);
-    } else drawRoleBox(ctx, n, n.kind === 'broker' && input.condition?.brokerDown === true);
+    } else if (layout.kind === 'feed' && n.kind === 'broker') drawStoreBox(ctx, n, input.store);
+    else
+      drawRoleBox(
+        ctx,
+        n,
+        n.kind === 'broker' && input.condition?.brokerDown === true,
+        layout.kind === 'feed' && n.kind === 'source' ? `${formatCount(n.count)} accounts` : '',
+      );
     if (input.selectedId === n.id) drawSelected(ctx, n, grid && n.kind !== 'source');
   }
   if (grid) drawGridNotes(ctx, layout, servers, input.hottest);
 
   if (!still) drawMarks(ctx, layout, marks);
   if (layout.kind === 'protocol') drawProtocolLabels(ctx, layout);
+  else if (layout.kind === 'feed') drawFeedLabels(ctx, layout);
   else {
     const marked = new Set(
       layout.edges.filter((e) => userLinkOf(input, layout, e)).map((e) => e.id),
@@ -281,6 +296,24 @@ function drawProtocolLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayou
   }
 }
 
+/**
+ * A feed layout's two steps: WRITE on the way into the store (a post into feeds or a timeline),
+ * SEEN on the fan out of it (a live push or a feed open), on its middle edge.
+ */
+function drawFeedLabels(ctx: CanvasRenderingContext2D, layout: TopologyLayout): void {
+  const into = layout.edges.filter((e) => layout.byId.get(e.to)?.kind === 'broker');
+  const out = layout.edges.filter((e) => layout.byId.get(e.from)?.kind === 'broker');
+  if (into.length) {
+    const [x, y] = pointAt(into[0], 0.5);
+    pill(ctx, 'WRITE', x, y, edgeColour[into[0].hop]);
+  }
+  if (out.length) {
+    const e = out[Math.floor((out.length - 1) / 2)];
+    const [x, y] = pointAt(e, 0.45);
+    pill(ctx, 'SEEN', x, y, edgeColour[e.hop]);
+  }
+}
+
 /** A pill naming the hop on the first edge of each fan (broker → servers, servers → users). */
 function drawHopLabels(
   ctx: CanvasRenderingContext2D,
@@ -316,7 +349,13 @@ function drawHopLabels(
   }
 }
 
-function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom, down = false): void {
+function drawRoleBox(
+  ctx: CanvasRenderingContext2D,
+  n: NodeGeom,
+  down = false,
+  /** The line under the name; by default the node's role. */
+  caption = '',
+): void {
   roundRect(ctx, n, 10);
   ctx.fillStyle = down ? failed.fill : palette.surface;
   ctx.fill();
@@ -328,11 +367,7 @@ function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom, down = false): 
   if (down) strike(ctx, label.value, n.x, n.y - 8, label.size, 600, 'center');
   const role = down
     ? 'DOWN'
-    : n.id === 'turn'
-      ? 'relay'
-      : n.kind === 'broker'
-        ? 'broker'
-        : 'publisher';
+    : caption || (n.id === 'turn' ? 'relay' : n.kind === 'broker' ? 'broker' : 'publisher');
   text(
     ctx,
     role,
@@ -342,6 +377,48 @@ function drawRoleBox(ctx: CanvasRenderingContext2D, n: NodeGeom, down = false): 
     down ? failed.stroke : palette.muted,
     down ? 700 : 400,
   );
+}
+
+/**
+ * A feed store: its name, then its writer pool — a bar of the pool's busy share (as a server's
+ * CPU bar) and the writes queued, which is where a fan-out on write piles up.
+ */
+function drawStoreBox(ctx: CanvasRenderingContext2D, n: NodeGeom, load?: StoreLoad | null): void {
+  roundRect(ctx, n, 10);
+  ctx.fillStyle = palette.surface;
+  ctx.fill();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = palette.hop2;
+  ctx.stroke();
+  const left = n.x - n.w / 2 + 10;
+  const right = n.x + n.w / 2 - 10;
+  const top = n.y - n.h / 2;
+  const label = fitText(ctx, n.label, n.w - 20, 600, 12.5);
+  text(ctx, label.value, left, top + 14, label.size, palette.ink, 600, 'left');
+  if (n.h < 60) return;
+  const busy = Math.min(1, load?.busyShare ?? 0);
+  const queued = load?.queuedWrites ?? 0;
+  text(ctx, 'writer pool', left, top + 32, 11, palette.muted, 400, 'left');
+  text(
+    ctx,
+    `queue ${formatCompact(queued)}`,
+    right,
+    top + 32,
+    11,
+    queued > 0 ? palette.drop : palette.muted,
+    400,
+    'right',
+  );
+  const barY = n.y + n.h / 2 - 16;
+  text(ctx, `busy ${formatPercent(busy)}`, left, barY - 7, 10, palette.muted, 500, 'left');
+  ctx.fillStyle = palette.line;
+  ctx.beginPath();
+  ctx.roundRect(left, barY, right - left, 6, 3);
+  ctx.fill();
+  ctx.fillStyle = cpuColour(busy);
+  ctx.beginPath();
+  ctx.roundRect(left, barY, Math.max(2, (right - left) * busy), 6, 3);
+  ctx.fill();
 }
 
 /** Fits a label to a width: a slightly smaller font first, then an ellipsis. */
@@ -606,15 +683,9 @@ function drawUsersBox(
   ctx.lineWidth = hover ? 2.5 : 1.5;
   ctx.strokeStyle = empty ? palette.faint : palette.hop1;
   ctx.stroke();
-  text(
-    ctx,
-    `${formatCount(live ?? n.count)} ${n.id === 'clients' ? 'clients' : 'users'}`,
-    n.x,
-    n.y,
-    12,
-    empty ? palette.faint : palette.ink,
-    600,
-  );
+  // The group's own label names its members: "1,000 users", "50 clients", "20,121 online".
+  const label = fitText(ctx, `${formatCount(live ?? n.count)} ${n.label}`, n.w - 16, 600, 12);
+  text(ctx, label.value, n.x, n.y, label.size, empty ? palette.faint : palette.ink, 600);
 }
 
 function drawGridNotes(

@@ -1,4 +1,4 @@
-// Places the topology's nodes and edges in a width × height box: columns by role, a grid when servers are many.
+// Places the topology's nodes and edges in a width × height box: columns by role, a grid when servers are many, a store and its readers for feeds.
 import type { Topology, TopologyEdge, TopologyNode } from '../../sim/types.ts';
 import { PROTOCOL_NAME, isProtocol } from '../guide.ts';
 import { layoutStages, stageBandHeight, type StageChip } from './stages.ts';
@@ -39,8 +39,11 @@ export interface EdgeGeom {
 }
 
 export interface TopologyLayout {
-  /** The two-hop fan-out (source, Redis, servers, user groups) or one protocol's client–server link. */
-  kind: 'two-hop' | 'protocol';
+  /**
+   * The two-hop fan-out (source, Redis, servers, user groups), one protocol's client–server
+   * link, or a feed store (authors write into it, follower groups read from it; no servers).
+   */
+  kind: 'two-hop' | 'protocol' | 'feed';
   mode: LayoutMode;
   width: number;
   height: number;
@@ -73,8 +76,23 @@ export function isProtocolTopology(topology: Topology): boolean {
   return topology.nodes.some((n) => n.kind === 'users' && n.id === 'clients');
 }
 
+/**
+ * A feed topology (the fan-out model): no servers, and every user group hangs off a broker — a
+ * store the groups read their feeds from, not a server they hold a connection to.
+ */
+export function isFeedTopology(topology: Topology): boolean {
+  const stores = new Set(topology.nodes.filter((n) => n.kind === 'broker').map((n) => n.id));
+  const groups = topology.nodes.filter((n) => n.kind === 'users');
+  return (
+    groups.length > 0 &&
+    !topology.nodes.some((n) => n.kind === 'server') &&
+    groups.every((g) => g.parent !== undefined && stores.has(g.parent))
+  );
+}
+
 export function layoutTopology(topology: Topology, width: number, height: number): TopologyLayout {
   if (isProtocolTopology(topology)) return layoutProtocol(topology, width, height);
+  if (isFeedTopology(topology)) return layoutFeed(topology, width, height);
   const ofKind = (kind: TopologyNode['kind']) => topology.nodes.filter((n) => n.kind === kind);
   const sources = ofKind('source');
   const brokers = ofKind('broker');
@@ -423,6 +441,66 @@ function layoutProtocol(topology: Topology, width: number, height: number): Topo
       { label: 'Update source', x: xSource },
       { label: isProtocol(protocol) ? `${PROTOCOL_NAME[protocol]} server` : 'Server', x: xServer },
       { label: 'Clients', x: xClients },
+    ],
+    cell: 0,
+    stages: [],
+  };
+}
+
+/**
+ * Three columns: the writers (sources), the store (broker) and its readers' groups stacked on
+ * the right, one fan from the store to them. Names come from the topology's own labels; the
+ * readers' column is "Followers" (groups that read a store follow whoever writes into it).
+ */
+function layoutFeed(topology: Topology, width: number, height: number): TopologyLayout {
+  const top = PAD + HEADER;
+  const bodyH = Math.max(60, height - top - PAD);
+  const narrow = width < 760;
+  const sourceW = narrow ? 112 : 132;
+  const storeW = narrow ? 150 : 176;
+  const groupW = narrow ? 150 : 176;
+  const ofKind = (kind: TopologyNode['kind']) => topology.nodes.filter((n) => n.kind === kind);
+  const sources = ofKind('source');
+  const stores = ofKind('broker');
+  const groups = ofKind('users');
+  const xSource = PAD + sourceW / 2;
+  const xGroups = width - PAD - groupW / 2;
+  // The store sits left of the middle: the fan to the groups needs more room than one edge.
+  const free = xGroups - groupW / 2 - (xSource + sourceW / 2) - storeW;
+  const xStore = xSource + sourceW / 2 + free * 0.42 + storeW / 2;
+  const yMid = top + bodyH / 2;
+  const nodes: NodeGeom[] = [];
+  const column = (list: TopologyNode[], x: number, w: number, h: number, gapPx: number) => {
+    const slot = Math.min(h + gapPx, bodyH / Math.max(1, list.length));
+    const boxH = Math.min(h, slot - 6);
+    list.forEach((n, i) =>
+      nodes.push({ ...n, x, y: yMid + (i - (list.length - 1) / 2) * slot, w, h: boxH, index: i }),
+    );
+  };
+  column(sources, xSource, sourceW, 56, 24);
+  column(stores, xStore, storeW, 84, 24);
+  column(groups, xGroups, groupW, 40, 22);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edges: EdgeGeom[] = [];
+  for (const e of topology.edges) {
+    const a = byId.get(e.from);
+    const b = byId.get(e.to);
+    if (a && b) edges.push(curve(e, a.x + a.w / 2, a.y, b.x - b.w / 2, b.y));
+  }
+  return {
+    kind: 'feed',
+    mode: 'detail',
+    width,
+    height,
+    nodes,
+    byId,
+    edges,
+    edgeByEnds: new Map(edges.map((e) => [`${e.from}→${e.to}`, e])),
+    groupOfServer: new Map(),
+    columns: [
+      { label: sources.length === 1 ? sources[0].label : 'Sources', x: xSource },
+      { label: stores[0]?.label ?? 'Store', x: xStore },
+      { label: 'Followers', x: xGroups },
     ],
     cell: 0,
     stages: [],
