@@ -10,7 +10,7 @@ export default shapedTwoHop({
 
 The server has two cores and more frames to write than they can: with \`priorities=off\` every send waits in one queue, so a P0 confirmation waits behind analytics and latency climbs for everyone. With \`priorities=on\` the cores always take the highest class that is waiting, and P2 and P3 are batched per connection on their 1 s and 5 s windows — fewer frames, so the overload shrinks too. With \`overload=shed\` a send that already missed its class deadline is dropped instead of delivered late (counted per class).
 
-Read the per-class latency: under priorities P0 ≤ P1 ≤ P2 ≤ P3 at every percentile (a property test checks it across seeds).`,
+Read the per-class latency beside *Not delivered*: under priorities P0 ≤ P1 ≤ P2 ≤ P3 at every percentile. A starved class is the exception that proves it: its few deliveries are the early, lucky ones, so its figures look fast while most of its updates are still queued at the end (or shed) — compare a class with the one above it only when it is as complete (a property test checks both across seeds).`,
   durationS: 20,
   sampleIntervalMs: 250,
   topology: {

@@ -138,7 +138,7 @@ function shapingLines(r: RunResult, row: Row): string[] {
       lines.push(
         row(
           `class ${k}`,
-          `p50 ${ms(c.p50Ms)}  p99 ${ms(c.p99Ms)}  max ${ms(c.maxMs)}, ${int.format(c.delivered)} delivered, ${int.format(c.dropped)} dropped`,
+          `p50 ${ms(c.p50Ms)}  p99 ${ms(c.p99Ms)}  max ${ms(c.maxMs)}, ${int.format(c.delivered)} delivered, ${int.format(c.dropped)} dropped, ${int.format(c.undelivered)} not delivered by the end`,
         ),
       );
   if (s.perUserClass.length > 1)

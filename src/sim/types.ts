@@ -302,6 +302,14 @@ export interface PriorityClassStats {
   delivered: number;
   /** Sends of this class dropped: shed past their deadline, or refused by a full send buffer. */
   dropped: number;
+  /** Deliveries of this class owed (as `flow.fanout` counts them). */
+  owed: number;
+  /**
+   * Owed and neither delivered nor dropped by the end: still queued or in flight (or replaced by
+   * a newer value when a throttle or conflation is on too). A class with many of these reports
+   * only its early, lucky deliveries: its percentiles are biased low, not fast.
+   */
+  undelivered: number;
 }
 
 /** One class of users (e.g. desktop on a fast link, mobile on a slow one). */

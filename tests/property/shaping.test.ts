@@ -115,7 +115,7 @@ describe('shaping', () => {
     );
   });
 
-  it('under overload with priorities, P0 ≤ P1 ≤ P2 ≤ P3 at every percentile reported', async () => {
+  it('under overload with priorities, P0 ≤ P1 ≤ P2 ≤ P3 at every percentile where the lower class’s sample is as complete', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 4_294_967_295 }),
@@ -134,14 +134,52 @@ describe('shaping', () => {
           const c = result.shaping?.perClass;
           expect(c, why).toBeDefined();
           if (!c) return;
-          // A class that delivered nothing was starved: worse than any figure (Infinity).
-          const at = (v: number | null) => (v === null ? Infinity : v);
           expect(c.P0.delivered, why).toBeGreaterThan(0);
-          for (const k of ['p50Ms', 'p99Ms', 'p999Ms', 'maxMs'] as const) {
-            expect(at(c.P0[k]), `${why} P0 ≤ P1 at ${k}`).toBeLessThanOrEqual(at(c.P1[k]));
-            expect(at(c.P1[k]), `${why} P1 ≤ P2 at ${k}`).toBeLessThanOrEqual(at(c.P2[k]));
-            expect(at(c.P2[k]), `${why} P2 ≤ P3 at ${k}`).toBeLessThanOrEqual(at(c.P3[k]));
-          }
+          // Owed deliveries are accounted for: delivered + dropped + not delivered = owed.
+          for (const k of ['P0', 'P1', 'P2', 'P3'] as const)
+            expect(c[k].delivered + c[k].dropped + c[k].undelivered, `${why} ${k}`).toBeCloseTo(
+              c[k].owed,
+              6,
+            );
+          // Strict priority starves the lower classes, so at the end of a run many of their
+          // updates are still queued: what they delivered are the early, lucky ones, and their
+          // percentiles are biased low (survivorship); shedding drops exactly the late ones, the
+          // same bias. A class is compared with the one above it
+          // only where its sample is at least as complete; otherwise it is worse than any figure.
+          // A lower class has a little more in flight at the end (its latency is longer): up to
+          // two points of owed more is the same completeness.
+          const IN_FLIGHT_SLACK = 0.02;
+          const missing = (k: 'P0' | 'P1' | 'P2' | 'P3') =>
+            c[k].owed > 0 ? (c[k].undelivered + c[k].dropped) / c[k].owed : 0;
+          const at = (
+            k: 'P0' | 'P1' | 'P2' | 'P3',
+            p: 'p50Ms' | 'p99Ms' | 'p999Ms' | 'maxMs',
+            above: 'P0' | 'P1' | 'P2' | null,
+          ) => {
+            const v = c[k][p];
+            if (v === null) return Infinity;
+            return above !== null && missing(k) > missing(above) + IN_FLIGHT_SLACK ? Infinity : v;
+          };
+          for (const p of ['p50Ms', 'p99Ms', 'p999Ms', 'maxMs'] as const)
+            for (const [hi, lo] of [
+              ['P0', 'P1'],
+              ['P1', 'P2'],
+              ['P2', 'P3'],
+            ] as const) {
+              expect(at(hi, p, null), `${why} ${hi} ≤ ${lo} at ${p}`).toBeLessThanOrEqual(
+                at(lo, p, hi),
+              );
+            }
+          // And strict priority leaves the higher class the more complete: P0's share of updates
+          // shed or not delivered by the end is at most P1's, P1's at most P2's, P2's at most P3's.
+          for (const [hi, lo] of [
+            ['P0', 'P1'],
+            ['P1', 'P2'],
+            ['P2', 'P3'],
+          ] as const)
+            expect(missing(hi), `${why} ${hi} as complete as ${lo}`).toBeLessThanOrEqual(
+              missing(lo) + IN_FLIGHT_SLACK,
+            );
         },
       ),
       { numRuns: 6 },

@@ -333,6 +333,8 @@ describe('shaping panel figures', () => {
       maxMs: 4,
       delivered: 10,
       dropped: 0,
+      owed: 10,
+      undelivered: 0,
     };
     const empty: PriorityClassStats = {
       p50Ms: null,
@@ -341,6 +343,8 @@ describe('shaping panel figures', () => {
       maxMs: null,
       delivered: 0,
       dropped: 0,
+      owed: 0,
+      undelivered: 0,
     };
     const rows = classRows(
       { P0: measured, P1: measured, P2: empty, P3: empty },

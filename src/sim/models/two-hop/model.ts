@@ -79,8 +79,8 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   // Hop 1, per user and per subscription slot.
   private readonly hop1Rng: Rng;
   private readonly hop1LatencyMs: Sampler;
-  private readonly downlinkFreeUs: Float64Array;
-  private readonly lastArrivalUs: Float64Array;
+  /** Per user u: at 2u when its downlink is next free, at 2u + 1 its last arrival (side by side: one cache line per delivery). */
+  private readonly userLinkUs: Float64Array;
   private readonly slotLastSeq: Int32Array;
 
   /** Deliveries owed by messages still in hop 2 (published, not yet at the server). */
@@ -157,8 +157,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
 
     this.hop1Rng = root.fork('link/hop1');
     this.hop1LatencyMs = sampler(t.links.serverToUser.latencyMs, this.hop1Rng);
-    this.downlinkFreeUs = new Float64Array(t.users);
-    this.lastArrivalUs = new Float64Array(t.users);
+    this.userLinkUs = new Float64Array(2 * t.users);
     this.slotLastSeq = new Int32Array(p.slotUser.length).fill(-1);
 
     if (t.shaping) this.shaped = this.buildShaped(root);
@@ -183,8 +182,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
         traceEvery: this.traceEvery,
         hop1Rng: this.hop1Rng,
         hop1LatencyMs: this.hop1LatencyMs,
-        downlinkFreeUs: this.downlinkFreeUs,
-        lastArrivalUs: this.lastArrivalUs,
+        userLinkUs: this.userLinkUs,
         slotLastSeq: this.slotLastSeq,
         nicFreeUs: this.nicFreeUs,
         hop1LinkBytes: this.hop1LinkBytes,
@@ -420,8 +418,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     const coreEnd = coreFirst + this.cores;
     const slotUser = p.slotUser;
     const slotLastSeq = this.slotLastSeq;
-    const downlinkFree = this.downlinkFreeUs;
-    const lastArrival = this.lastArrivalUs;
+    const userLink = this.userLinkUs;
     const pending = this.pending;
     const hasher = this.hasher;
     let nicFree = this.nicFreeUs[s];
@@ -442,7 +439,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       b = Math.floor(sent / intervalUs);
       if (b > lastBucket) b = lastBucket;
       // The user's downlink drains one message at a time; what waits sits in the send buffer.
-      const downStart = sent > downlinkFree[u] ? sent : downlinkFree[u];
+      const downStart = sent > userLink[2 * u] ? sent : userLink[2 * u];
       if ((downStart - sent) * bytesPerUs + wire > bufferBytes) {
         this.flow.dropped++;
         series.dropped[b]++;
@@ -451,7 +448,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
         continue;
       }
       const downEnd = downStart + userSerUs;
-      downlinkFree[u] = downEnd;
+      userLink[2 * u] = downEnd;
       sentCount++;
       hop1Bytes[b] += wire;
       let delayUs = latencyMs() * 1000;
@@ -459,8 +456,8 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
       let arrival = Math.round(downEnd + delayUs);
       // One TCP stream per user: nothing overtakes what was sent before it.
-      if (arrival < lastArrival[u]) arrival = lastArrival[u];
-      lastArrival[u] = arrival;
+      if (arrival < userLink[2 * u + 1]) arrival = userLink[2 * u + 1];
+      userLink[2 * u + 1] = arrival;
       const last = slotLastSeq[slot];
       if (seq === last) this.flow.duplicated++;
       else if (seq < last) this.flow.outOfOrder++;
@@ -643,10 +640,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   /** Typed-array bytes of per-user and per-subscription state, divided by the user count. */
   bytesPerUser(): number {
     const perUser =
-      populationBytes(this.pop) +
-      this.downlinkFreeUs.byteLength +
-      this.lastArrivalUs.byteLength +
-      this.slotLastSeq.byteLength;
+      populationBytes(this.pop) + this.userLinkUs.byteLength + this.slotLastSeq.byteLength;
     return Math.round((perUser / this.pop.users) * 10) / 10;
   }
 

@@ -34,6 +34,11 @@ const CHURN_TICK_US = 100_000;
 const TRACE_USER_STRIDE = 97;
 /** The guide's bytes per index entry (Pattern 1: 8 bytes per user → resource pointer, and back). */
 const INDEX_ENTRY_BYTES = 16;
+/** Layout of the per-user emission state (`em`): four Int32 per user, three used. */
+const EM_STRIDE = 4;
+const EM_STAMP = 0;
+const EM_FIRST = 1;
+const EM_COUNT = 2;
 
 /**
  * Tests set this to run every emission through the general path (`offer`), to check that the
@@ -59,8 +64,8 @@ export interface TwoHopHost {
   readonly traceEvery: number;
   readonly hop1Rng: Rng;
   readonly hop1LatencyMs: Sampler;
-  readonly downlinkFreeUs: Float64Array;
-  readonly lastArrivalUs: Float64Array;
+  /** Per user u: at 2u when its downlink is next free, at 2u + 1 its last arrival (in order). */
+  readonly userLinkUs: Float64Array;
   readonly slotLastSeq: Int32Array;
   readonly nicFreeUs: Float64Array;
   readonly hop1LinkBytes: Float64Array;
@@ -104,8 +109,7 @@ export class ShapedPath {
   private readonly traceEvery: number;
   private readonly hop1Rng: Rng;
   private readonly hop1LatencyMs: Sampler;
-  private readonly downlinkFree: Float64Array;
-  private readonly lastArrival: Float64Array;
+  private readonly userLink: Float64Array;
   private readonly slotLastSeq: Int32Array;
   private readonly nicFree: Float64Array;
   private readonly hop1LinkBytes: Float64Array;
@@ -147,10 +151,12 @@ export class ShapedPath {
   private readonly directOnly: boolean;
   /** One batching lane and nothing else in the way: emissions are recorded once per server. */
   private readonly batchOnly: boolean;
-  /** Per user: the window (of its server) of its first waiting update, that update's emission record, and how many it has. */
-  private emStamp = new Int32Array(0);
-  private emFirst = new Int32Array(0);
-  private emCount = new Int32Array(0);
+  /**
+   * Per user, side by side (one cache line per user on the hot loops): at EM_STAMP the window
+   * (of its server) of its first waiting update, at EM_FIRST that update's emission record, at
+   * EM_COUNT how many it has.
+   */
+  private em = new Int32Array(0);
   /** Per server: its current batching window, and the emissions recorded in it. */
   private winId = new Int32Array(0);
   private recs: EmissionRecords[] = [];
@@ -207,6 +213,8 @@ export class ShapedPath {
   private readonly userClassHist: LatencyHistogram[] = [];
   private readonly laneDelivered = new Float64Array(CLASSES);
   private readonly laneDropped = new Float64Array(CLASSES);
+  /** Per priority class: deliveries owed (counted and corrected as `flow.fanout` is). */
+  private readonly laneOwed = new Float64Array(CLASSES);
   private readonly classFrames: Float64Array;
   private readonly classUpdates: Float64Array;
   private readonly classBytes: Float64Array;
@@ -261,8 +269,7 @@ export class ShapedPath {
     this.traceEvery = host.traceEvery;
     this.hop1Rng = host.hop1Rng;
     this.hop1LatencyMs = host.hop1LatencyMs;
-    this.downlinkFree = host.downlinkFreeUs;
-    this.lastArrival = host.lastArrivalUs;
+    this.userLink = host.userLinkUs;
     this.slotLastSeq = host.slotLastSeq;
     this.nicFree = host.nicFreeUs;
     this.hop1LinkBytes = host.hop1LinkBytes;
@@ -320,9 +327,8 @@ export class ShapedPath {
       cfg.batchMaxMessages > 1 &&
       this.entryBytes[this.fullMask] < cfg.batchMaxBytes;
     if (this.batchOnly) {
-      this.emStamp = new Int32Array(p.users).fill(-1);
-      this.emFirst = new Int32Array(p.users);
-      this.emCount = new Int32Array(p.users);
+      this.em = new Int32Array(p.users * EM_STRIDE);
+      for (let u = 0; u < p.users; u++) this.em[u * EM_STRIDE + EM_STAMP] = -1;
       this.winId = new Int32Array(p.servers);
       for (let sv = 0; sv < p.servers; sv++) this.recs.push(new EmissionRecords());
     }
@@ -477,6 +483,7 @@ export class ShapedPath {
     let k = 0;
     while (k < CLASSES - 1 && x >= this.config.classCumulative[k]) k++;
     this.msgClass[id] = k;
+    this.laneOwed[k] += est;
     this.msgMask[id] = changedMask(this.config.schema, c, seq);
     if (this.userLevel.length) this.msgLevel[id] = this.rngClass.int(this.config.permissionLevels);
     this.channelLatest[c] = seq;
@@ -507,6 +514,7 @@ export class ShapedPath {
   private settle(id: number): void {
     const left = this.msgOwedLeft[id];
     this.flow.fanout -= left;
+    this.laneOwed[this.msgClass[id]] -= left;
     this.hop2Owed -= left;
     this.msgOwedLeft[id] = 0;
   }
@@ -689,6 +697,7 @@ export class ShapedPath {
     }
     // Owed were the live subscribers when it arrived; who is owed now (filters, changes) decides.
     h.flow.fanout += owed - share;
+    this.laneOwed[this.msgClass[id]] += owed - share;
     this.pairEmitted[q] = h.msgs.seq[id];
   }
 
@@ -732,8 +741,7 @@ export class ShapedPath {
     const busy = this.serverBusy;
     const hop1Bytes = this.hop1Bytes;
     const frames = this.seriesFrames;
-    const down = this.downlinkFree;
-    const lastArrival = this.lastArrival;
+    const link = this.userLink;
     const userClass = this.userClass;
     const classBits = this.classBitsPerUs;
     const classExtra = this.classExtraUs;
@@ -789,19 +797,19 @@ export class ShapedPath {
       if (b > lastBucket) b = lastBucket;
       const cls = manyClasses ? userClass[u] : 0;
       const bitsPerUs = classBits[cls];
-      const downStart = sent > down[u] ? sent : down[u];
+      const downStart = sent > link[2 * u] ? sent : link[2 * u];
       if ((downStart - sent) * (bitsPerUs / 8) + wire > bufferBytes) {
         this.dropped(sent, s, u, id);
         continue;
       }
       const downEnd = downStart + (wire * 8) / bitsPerUs;
-      down[u] = downEnd;
+      link[2 * u] = downEnd;
       let delayUs = latencyMs() * 1000 + classExtra[cls];
       if (jitterUs > 0) delayUs += jitterUs * rng.float();
       while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
       let arrival = Math.round(downEnd + delayUs);
-      if (arrival < lastArrival[u]) arrival = lastArrival[u];
-      lastArrival[u] = arrival;
+      if (arrival < link[2 * u + 1]) arrival = link[2 * u + 1];
+      link[2 * u + 1] = arrival;
       hop1Bytes[b] += wire;
       frames[b]++;
       sentFrames++;
@@ -876,9 +884,7 @@ export class ShapedPath {
   ): number {
     const active = this.subs ? this.subs.slotActive : null;
     const slotUser = this.pop.slotUser;
-    const stamp = this.emStamp;
-    const firstRec = this.emFirst;
-    const count = this.emCount;
+    const em = this.em;
     const w = this.winId[s];
     const recs = this.recs[s];
     const r = recs.add(id, q, mask, allFull, base, ready, now);
@@ -888,14 +894,15 @@ export class ShapedPath {
       if (active !== null && active[slot] === 0) continue;
       owed++;
       const u = slotUser[slot];
-      if (stamp[u] !== w) {
-        stamp[u] = w;
-        firstRec[u] = r;
-        count[u] = 1;
+      const e = u * EM_STRIDE;
+      if (em[e + EM_STAMP] !== w) {
+        em[e + EM_STAMP] = w;
+        em[e + EM_FIRST] = r;
+        em[e + EM_COUNT] = 1;
         firsts++;
         continue;
       }
-      if (count[u]++ === 1) this.materialize(s, u, recs, firstRec[u]);
+      if (em[e + EM_COUNT]++ === 1) this.materialize(s, u, recs, em[e + EM_FIRST]);
       this.offer(now, ready, s, u, slot, id, mask, allFull, base);
     }
     this.fastWaiting += firsts;
@@ -1001,7 +1008,7 @@ export class ShapedPath {
     if (
       this.laneWindowUs[lane] > 0 ||
       (this.perConnUs > 0 && now < this.nextAllowedUs[u]) ||
-      (this.conflating && this.downlinkFree[u] - now > this.conflationUs)
+      (this.conflating && this.userLink[2 * u] - now > this.conflationUs)
     )
       return this.hold(now, ready, s, lane, l, u, slot, id, mask, full, base, true);
     if (this.perConnUs > 0) this.nextAllowedUs[u] = now + this.perConnUs;
@@ -1090,9 +1097,7 @@ export class ShapedPath {
     const recs = this.recs[s];
     const w = this.winId[s];
     this.winId[s] = w + 1;
-    const stamp = this.emStamp;
-    const firstRec = this.emFirst;
-    const emCount = this.emCount;
+    const em = this.em;
     const slotUser = this.pop.slotUser;
     const memberStart = this.pop.pairMemberStart;
     const memberEnd = this.pop.pairMemberEnd;
@@ -1110,8 +1115,7 @@ export class ShapedPath {
     const busy = this.serverBusy;
     const hop1Bytes = this.hop1Bytes;
     const frames = this.seriesFrames;
-    const down = this.downlinkFree;
-    const lastArrival = this.lastArrival;
+    const link = this.userLink;
     const userClass = this.userClass;
     const manyClasses = userClass.length > 0;
     const classBits = this.classBitsPerUs;
@@ -1127,6 +1131,7 @@ export class ShapedPath {
     const hasher = this.hasher;
     const msgs = this.msgs;
     const probeChannel = this.probeChannel;
+    const probes = this.probes;
     const traceEvery = this.traceEvery;
     const sendCost = this.sendCostUs;
     const delta = this.delta;
@@ -1155,10 +1160,17 @@ export class ShapedPath {
       const recBase = recs.base[r];
       const serverInUs = recs.serverInUs[r];
       const hold = now - recs.enqueuedUs[r];
+      // What depends only on the update, read once per record rather than per subscriber.
+      const seq = msgs.seq[id];
+      const createdUs = msgs.createdUs[id];
+      const probing = probes !== null && probeChannel[msgs.channel[id]] >= 0;
+      const traced = id % traceEvery === 0;
+      const klass = this.msgClass[id];
       for (let slot = memberStart[q]; slot < memberEnd[q]; slot++) {
         const u = slotUser[slot];
-        if (stamp[u] !== w || firstRec[u] !== r) continue;
-        if (emCount[u] > 1) {
+        const e = u * EM_STRIDE;
+        if (em[e + EM_STAMP] !== w || em[e + EM_FIRST] !== r) continue;
+        if (em[e + EM_COUNT] > 1) {
           this.nicFree[s] = nic;
           if (o.count[u] > 0) this.flushUser(now, s, lane, u);
           nic = this.nicFree[s];
@@ -1193,19 +1205,19 @@ export class ShapedPath {
         if (b > lastBucket) b = lastBucket;
         const cls = manyClasses ? userClass[u] : 0;
         const bitsPerUs = classBits[cls];
-        const downStart = sent > down[u] ? sent : down[u];
+        const downStart = sent > link[2 * u] ? sent : link[2 * u];
         if ((downStart - sent) * (bitsPerUs / 8) + wire > bufferBytes) {
           this.dropped(sent, s, u, id);
           continue;
         }
         const downEnd = downStart + (wire * 8) / bitsPerUs;
-        down[u] = downEnd;
+        link[2 * u] = downEnd;
         let delayUs = latencyMs() * 1000 + classExtra[cls];
         if (jitterUs > 0) delayUs += jitterUs * rng.float();
         while (loss > 0 && rng.float() < loss) delayUs += rtoUs;
         let arrival = Math.round(downEnd + delayUs);
-        if (arrival < lastArrival[u]) arrival = lastArrival[u];
-        lastArrival[u] = arrival;
+        if (arrival < link[2 * u + 1]) arrival = link[2 * u + 1];
+        link[2 * u + 1] = arrival;
         hop1Bytes[b] += wire;
         frames[b]++;
         sentFrames++;
@@ -1217,29 +1229,21 @@ export class ShapedPath {
           this.classBytes[cls] += wire;
           this.classUpdates[cls]++;
         }
-        const seq = msgs.seq[id];
-        if (slot >= 0) {
-          const last = slotLastSeq[slot];
-          if (seq === last) this.flow.duplicated++;
-          else if (seq < last) this.flow.outOfOrder++;
-          else slotLastSeq[slot] = seq;
-          if (this.probes !== null && probeChannel[msgs.channel[id]] >= 0) {
-            const pr = this.probes.probeOf(slot);
-            if (pr >= 0) {
-              this.probes.deliver(pr, seq, arrival);
-              this.deltaLogRows.push(slot, seq, full ? 1 : 0, m, arrival);
-            }
+        const last = slotLastSeq[slot];
+        if (seq === last) this.flow.duplicated++;
+        else if (seq < last) this.flow.outOfOrder++;
+        else slotLastSeq[slot] = seq;
+        if (probing) {
+          const pr = probes.probeOf(slot);
+          if (pr >= 0) {
+            probes.deliver(pr, seq, arrival);
+            this.deltaLogRows.push(slot, seq, full ? 1 : 0, m, arrival);
           }
         }
-        pending.add(
-          arrival,
-          arrival - msgs.createdUs[id],
-          arrival - serverInUs,
-          cls * CLASSES + this.msgClass[id],
-        );
+        pending.add(arrival, arrival - createdUs, arrival - serverInUs, cls * CLASSES + klass);
         hasher.add(u);
         hasher.add(arrival);
-        if (id % traceEvery === 0 && u % TRACE_USER_STRIDE === 0)
+        if (traced && u % TRACE_USER_STRIDE === 0)
           this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + this.pop.servers + s, id, u);
       }
     }
@@ -1275,7 +1279,7 @@ export class ShapedPath {
   private maySend(now: number, u: number, lane: number): boolean {
     if (this.perConnUs > 0 && now < this.nextAllowedUs[u]) return false;
     if (this.laneWindowUs[lane] === 0 && this.conflating)
-      return this.downlinkFree[u] - now <= this.conflationUs;
+      return this.userLink[2 * u] - now <= this.conflationUs;
     return true;
   }
 
@@ -1575,19 +1579,19 @@ export class ShapedPath {
     nic[s] = sent;
     const cls = this.userClass.length ? this.userClass[u] : 0;
     const bitsPerUs = this.classBitsPerUs[cls];
-    const down = this.downlinkFree;
-    const downStart = sent > down[u] ? sent : down[u];
+    const link = this.userLink;
+    const downStart = sent > link[2 * u] ? sent : link[2 * u];
     let b = Math.floor(sent / this.seriesIntervalUs);
     if (b > this.seriesLast) b = this.seriesLast;
     if ((downStart - sent) * (bitsPerUs / 8) + wire > this.sendBufferBytes) return -1;
     const downEnd = downStart + (wire * 8) / bitsPerUs;
-    down[u] = downEnd;
+    link[2 * u] = downEnd;
     let delayUs = this.hop1LatencyMs() * 1000 + this.classExtraUs[cls];
     if (this.jitterUs > 0) delayUs += this.jitterUs * this.hop1Rng.float();
     while (this.loss > 0 && this.hop1Rng.float() < this.loss) delayUs += this.rtoUs;
     let arrival = Math.round(downEnd + delayUs);
-    if (arrival < this.lastArrival[u]) arrival = this.lastArrival[u];
-    this.lastArrival[u] = arrival;
+    if (arrival < link[2 * u + 1]) arrival = link[2 * u + 1];
+    link[2 * u + 1] = arrival;
     this.hop1Bytes[b] += wire;
     this.seriesFrames[b]++;
     this.hop1LinkBytes[s] += wire;
@@ -1827,6 +1831,11 @@ export class ShapedPath {
             maxMs: some ? hs.summary().max : null,
             delivered: this.laneDelivered[l],
             dropped: this.laneDropped[l],
+            owed: this.laneOwed[l],
+            undelivered: Math.max(
+              0,
+              this.laneOwed[l] - this.laneDelivered[l] - this.laneDropped[l],
+            ),
           },
         ];
       }),
