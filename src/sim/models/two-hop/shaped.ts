@@ -903,6 +903,7 @@ export class ShapedPath {
         continue;
       }
       if (em[e + EM_COUNT]++ === 1) this.materialize(s, u, recs, em[e + EM_FIRST]);
+      recs.mixed[r] = 1;
       this.offer(now, ready, s, u, slot, id, mask, allFull, base);
     }
     this.fastWaiting += firsts;
@@ -923,6 +924,7 @@ export class ShapedPath {
     let slot = p.pairMemberStart[q];
     while (p.slotUser[slot] !== u) slot++;
     const full = recs.full[r] === 1;
+    recs.mixed[r] = 1;
     this.outbox.append(
       u,
       recs.msg[r],
@@ -1132,6 +1134,7 @@ export class ShapedPath {
     const msgs = this.msgs;
     const probeChannel = this.probeChannel;
     const probes = this.probes;
+    const churning = this.subs !== null;
     const traceEvery = this.traceEvery;
     const sendCost = this.sendCostUs;
     const delta = this.delta;
@@ -1166,15 +1169,21 @@ export class ShapedPath {
       const probing = probes !== null && probeChannel[msgs.channel[id]] >= 0;
       const traced = id % traceEvery === 0;
       const klass = this.msgClass[id];
+      // A record every member holds as its only waiting update (the common case at scale) goes
+      // to all of them; otherwise each member's state says whether this record is its frame.
+      // Subscription changes can empty a member's slot after the record: then always look.
+      const check = recs.mixed[r] === 1 || churning;
       for (let slot = memberStart[q]; slot < memberEnd[q]; slot++) {
         const u = slotUser[slot];
-        const e = u * EM_STRIDE;
-        if (em[e + EM_STAMP] !== w || em[e + EM_FIRST] !== r) continue;
-        if (em[e + EM_COUNT] > 1) {
-          this.nicFree[s] = nic;
-          if (o.count[u] > 0) this.flushUser(now, s, lane, u);
-          nic = this.nicFree[s];
-          continue;
+        if (check) {
+          const e = u * EM_STRIDE;
+          if (em[e + EM_STAMP] !== w || em[e + EM_FIRST] !== r) continue;
+          if (em[e + EM_COUNT] > 1) {
+            this.nicFree[s] = nic;
+            if (o.count[u] > 0) this.flushUser(now, s, lane, u);
+            nic = this.nicFree[s];
+            continue;
+          }
         }
         sentFast++;
         let full = recFull;
@@ -2002,6 +2011,11 @@ class EmissionRecords {
   mask = new Int32Array(64);
   base = new Int32Array(64);
   full = new Uint8Array(64);
+  /**
+   * 1 when some member of the record's pair does not have it as its only waiting update (it got
+   * it as a second one, or got a second one after it): the flush must then look at each member.
+   */
+  mixed = new Uint8Array(64);
   serverInUs = new Float64Array(64);
   enqueuedUs = new Float64Array(64);
 
@@ -2021,6 +2035,7 @@ class EmissionRecords {
     this.mask[r] = mask;
     this.base[r] = base;
     this.full[r] = full ? 1 : 0;
+    this.mixed[r] = 0;
     this.serverInUs[r] = serverInUs;
     this.enqueuedUs[r] = nowUs;
     return r;
@@ -2045,6 +2060,9 @@ class EmissionRecords {
     const full = new Uint8Array(n);
     full.set(this.full);
     this.full = full;
+    const mixed = new Uint8Array(n);
+    mixed.set(this.mixed);
+    this.mixed = mixed;
     this.serverInUs = f64(this.serverInUs);
     this.enqueuedUs = f64(this.enqueuedUs);
   }
