@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { distSchema, parameterSchema, scenarioBase } from './base-schema.ts';
 import { fanoutScenarioSchema } from './fanout-schema.ts';
 import { shapingSchema } from './shaping-schema.ts';
+import { appSchema } from '../sim/apps/schemas.ts';
 
 export {
   choiceParameterSchema,
@@ -60,6 +61,14 @@ export const twoHopTopologySchema = z.strictObject({
   }),
   /** Update shaping on the delivery path; without it payloads are `workload.payloadBytes`. */
   shaping: shapingSchema.optional(),
+  /** Skewed interest: channel c is subscribed with weight 1 / (c + 1)^s (absent or 0: uniform). */
+  zipfExponent: z.number().min(0).max(4).optional(),
+  /**
+   * A case-study application in place of the source (`src/sim/apps/`): it publishes the updates
+   * and runs its own parts (a bid path, a store) on the run's queue; `workload` then sets only
+   * the payload size.
+   */
+  app: appSchema.optional(),
 });
 
 export const twoHopWorkloadSchema = z.strictObject({

@@ -45,6 +45,36 @@ export interface PopulationSpec {
   candidatesPerUser?: number;
   /** Pattern subscriptions: each candidate is a sector of this many consecutive channels. */
   sectorSize?: number;
+  /**
+   * Skewed interest: channel c (0-based) is picked with weight 1 / (c + 1)^s (Zipf), so channel 0
+   * is the hot auction, stock or game. Absent or 0: uniform, and the draws are exactly the
+   * uniform ones.
+   */
+  zipfExponent?: number;
+}
+
+/** Cumulative Zipf weights over `n` channels, normalised to end at 1. */
+function zipfCumulative(n: number, exponent: number): Float64Array {
+  const cum = new Float64Array(n);
+  let total = 0;
+  for (let c = 0; c < n; c++) {
+    total += Math.exp(-exponent * Math.log(c + 1));
+    cum[c] = total;
+  }
+  for (let c = 0; c < n; c++) cum[c] /= total;
+  return cum;
+}
+
+/** The first index whose cumulative weight exceeds x (binary search). */
+function pickCumulative(cum: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cum[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Connects every user through the load balancer, in user order, at time zero. */
@@ -98,6 +128,8 @@ function subscribe(
   let connected = 0;
   for (let u = 0; u < spec.users; u++) if (userServer[u] >= 0) connected++;
   const picks = new Int32Array(k);
+  const zipf = spec.zipfExponent ?? 0;
+  const cum = zipf > 0 && sector === 0 ? zipfCumulative(units, zipf) : null;
   let total = 0;
   const perUser: number[] = [];
   const drawn = new Int32Array(connected * k);
@@ -106,7 +138,7 @@ function subscribe(
     if (userServer[u] < 0) continue;
     let n = 0;
     while (n < k) {
-      const c = rng.int(units);
+      const c = cum ? pickCumulative(cum, rng.float()) : rng.int(units);
       let taken = false;
       for (let j = 0; j < n; j++) if (picks[j] === c) taken = true;
       if (taken) continue;

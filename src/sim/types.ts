@@ -1,7 +1,9 @@
 // The shapes the simulation core hands to its shells (worker, CLI, tests): plain data, JSON-safe.
 import type { FanoutStats } from './models/fanout/types.ts';
+import type { GuideFigure } from './apps/app.ts';
 
 export type { FanoutStats, FanoutTier } from './models/fanout/types.ts';
+export type { GuideFigure } from './apps/app.ts';
 
 /** Percentiles of one latency histogram, in milliseconds (microsecond resolution). */
 export interface LatencySummaryMs {
@@ -479,4 +481,9 @@ export interface RunResult extends FlowCounts {
    * stock-price schema the guide's exact object (`guide-json-pretty`, …), in bytes.
    */
   bytesPerUpdate?: Record<string, number>;
+  /**
+   * Case studies (`topology.app`): the guide's figures beside the measured ones. The app's own
+   * counts (e.g. the auction's `bids`, `timerErrorMs`) sit beside it at the top level.
+   */
+  guideFigures?: GuideFigure[];
 }

@@ -13,6 +13,9 @@ import type { Simulation } from '../../simulation.ts';
 import { TRACE_DROP, TRACE_HOP1, TRACE_HOP2, TRACE_PUBLISH } from '../../trace.ts';
 import { bytesPerUpdateOf, stageLabels } from '../../shaping/config.ts';
 import { EV_CHURN, EV_FLUSH, EV_RELEASE, EV_SERVER_ALL, ShapedPath } from './shaped.ts';
+import type { AppResult, CaseApp } from '../../apps/app.ts';
+import { createApp } from '../../apps/registry.ts';
+import { ScenarioError } from '../../../scenario/errors.ts';
 import type {
   FlowCounts,
   LinkStats,
@@ -27,6 +30,8 @@ const EV_SOURCE = 0; // arg: channel
 const EV_BROKER = 1; // word1: message
 const EV_SERVER = 2; // arg: (channel, server) pair; word1: message
 const EV_SAMPLE = 3;
+/** A case-study application's own event (arg and word1 are the app's). Kinds 4–7 are shaping's. */
+const EV_APP = 8;
 
 /** RESP framing Redis adds around a PUBLISH and around the message it pushes to a subscriber. */
 const REDIS_FRAME_BYTES = 40;
@@ -87,6 +92,8 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   private hop2Owed = 0;
   /** The delivery path with update shaping, when the scenario has a shaping block. */
   private readonly shaped: ShapedPath | null = null;
+  /** A case-study application in place of the source (`topology.app`). */
+  private readonly app: CaseApp | null = null;
   private flow: FlowCounts = {
     produced: 0,
     fanout: 0,
@@ -116,6 +123,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
           t.shaping?.subscriptions.mode === 'pattern'
             ? t.shaping.subscriptions.sectorSize
             : undefined,
+        zipfExponent: t.zipfExponent,
       },
       root.fork('population'),
     );
@@ -161,7 +169,16 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     this.slotLastSeq = new Int32Array(p.slotUser.length).fill(-1);
 
     if (t.shaping) this.shaped = this.buildShaped(root);
-    this.scheduleSources();
+    if (t.app) {
+      // The app is told of each delivery on the unshaped path only.
+      if (t.shaping)
+        throw new ScenarioError(
+          'topology.shaping',
+          `the ${t.app.kind} application needs every delivery; it runs without shaping stages`,
+        );
+      this.app = createApp(t.app);
+      this.startApp(this.app, root);
+    } else this.scheduleSources();
     this.queue.push(Math.min(this.series.intervalUs, this.durationUs), EV_SAMPLE, 0);
   }
 
@@ -195,6 +212,25 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     );
   }
 
+  private startApp(app: CaseApp, root: Rng): void {
+    const appRng = root.fork('app');
+    app.start({
+      durationUs: this.durationUs,
+      pop: this.pop,
+      rng: appRng,
+      userLatencyMs: sampler(
+        this.scenario.topology.links.serverToUser.latencyMs,
+        appRng.fork('latency'),
+      ),
+      schedule: (atUs, arg, word1 = 0) => {
+        if (atUs <= this.durationUs) this.queue.push(atUs, (arg << KIND_BITS) | EV_APP, word1);
+      },
+      publish: (nowUs, channel) => this.publish(nowUs, channel),
+      subscribers: (channel) => this.channelSubscribers[channel],
+      msgCreatedUs: (message) => this.msgs.createdUs[message],
+    });
+  }
+
   protected nodeIds(): readonly string[] {
     return this.nodeIdList;
   }
@@ -209,6 +245,8 @@ export class TwoHopSimulation extends EventModel implements Simulation {
         return this.onServer(now, arg, word1);
       case EV_SAMPLE:
         return this.onSample(now);
+      case EV_APP:
+        return this.app?.handle(now, arg, word1);
     }
     const shaped = this.shaped;
     if (!shaped) return;
@@ -260,7 +298,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     if (next <= this.durationUs) this.queue.push(next, (channel << KIND_BITS) | EV_SOURCE, 0);
   }
 
-  private publish(now: number, channel: number): void {
+  private publish(now: number, channel: number): number {
     const id = this.newMessage(now, channel);
     this.flow.produced++;
     if (this.shaped) {
@@ -277,6 +315,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     this.queue.push(arrival, EV_BROKER, id);
     if (id % this.traceEvery === 0)
       this.trace.write(TRACE_PUBLISH, now, arrival, NODE_SOURCE, NODE_BROKER, id, -1);
+    return id;
   }
 
   private newMessage(now: number, channel: number): number {
@@ -421,6 +460,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     const userLink = this.userLinkUs;
     const pending = this.pending;
     const hasher = this.hasher;
+    const app = this.app;
     let nicFree = this.nicFreeUs[s];
     let sentCount = 0;
     for (let slot = first; slot < end; slot++) {
@@ -465,6 +505,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       pending.add(arrival, arrival - created, arrival - now);
       hasher.add(u);
       hasher.add(arrival);
+      if (app !== null) app.delivered?.(slot, u, id, arrival);
       if (traced && tracedHere < TRACE_DELIVERIES_PER_BATCH) {
         this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + p.servers + s, id, u);
         tracedHere++;
@@ -629,7 +670,20 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       out.shaping = snap.shaping;
       out.bytesPerUpdate = bytesPerUpdateOf(snap.shaping.schema);
     }
+    if (this.app) Object.assign(out, this.appResult());
     return out;
+  }
+
+  /** The case-study application this run hosts (for checkers and tests), if any. */
+  caseApp(): CaseApp | null {
+    return this.app;
+  }
+
+  /** The application's counts and the guide's figures, measured on this run so far. */
+  appResult(): AppResult | null {
+    if (!this.app) return null;
+    this.flushArrivals(this.done ? this.durationUs : this.nowUsValue);
+    return this.app.result({ nowUs: this.nowUsValue, latencyMs: this.e2eHist.summary() });
   }
 
   /** The shaped path's deliveries to probe subscriptions (for the delta-state checker). */
@@ -690,6 +744,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
 
   dispose(): void {
     this.shaped?.dispose();
+    this.app?.dispose();
     this.e2eHist.destroy();
     this.hop1Hist.destroy();
     this.hop2Hist.destroy();

@@ -1,0 +1,11 @@
+// The case-study applications the broadcast fabric can host, by `topology.app.kind`.
+import type { CaseApp } from './app.ts';
+import { LiveAuctionApp } from './live-auction/app.ts';
+import type { AppSpec } from './schemas.ts';
+
+export function createApp(spec: AppSpec): CaseApp {
+  switch (spec.kind) {
+    case 'live-auction':
+      return new LiveAuctionApp(spec);
+  }
+}
