@@ -56,7 +56,13 @@ The **countdown** follows the guide: the server sends \`timeRemaining\` and \`ti
       conflict: { enabled: true, firstAtMs: 100, secondAtMs: 102, amount: 105 },
     },
   },
-  workload: { ...twoHop.workload, payloadBytes: { kind: 'constant', value: 180 } },
+  // The bidders publish; the rate here is the resync rate (0.1 per auction per second) and only
+  // sets how many messages the trace samples.
+  workload: {
+    ...twoHop.workload,
+    ratePerChannelPerSec: 0.1,
+    payloadBytes: { kind: 'constant', value: 180 },
+  },
   parameters: [
     {
       name: 'control',

@@ -283,6 +283,12 @@ export async function makePlan(
   }
   const scn = run.scenario;
   if (scn.model === 'fanout') throw new ScenarioError('scenario', FANOUT_REFUSED(scn.id));
+  // A case study's application (a bid path, a store) runs in the simulator only, so far.
+  if (scn.model === 'two-hop' && scn.topology.app)
+    throw new ScenarioError(
+      'scenario',
+      `${scn.id} runs the ${scn.topology.app.kind} application, which the bridge does not replay against real servers yet`,
+    );
   if (scn.model !== 'protocols' && scn.topology.shaping) {
     const on = activeStages(shapingConfig(scn.topology.shaping, scn.model));
     // The real servers send each update as it comes: shaping stages are simulated only.

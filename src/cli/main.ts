@@ -1,6 +1,7 @@
 // The headless command line: list scenarios and run them in Node, printing a summary or JSON.
 import { ScenarioError } from '../scenario/errors.ts';
 import { evaluateClaims } from '../sim/claims.ts';
+import { scenarioGroups } from '../scenario/groups.ts';
 import { listScenarios } from '../scenario/registry.ts';
 import {
   differences,
@@ -48,9 +49,12 @@ const PROGRESS_EVERY_MS = 200;
 const SLICE_EVENTS = 200_000;
 
 function list(): void {
-  for (const s of listScenarios()) {
-    const params = s.parameters.map((p) => p.name).join(', ');
-    console.log(`${s.id.padEnd(14)} ${s.summary}\n${''.padEnd(14)} parameters: ${params}\n`);
+  for (const g of scenarioGroups(listScenarios())) {
+    console.log(`== ${g.label.toLowerCase()}\n`);
+    for (const s of g.scenarios) {
+      const params = s.parameters.map((p) => p.name).join(', ');
+      console.log(`${s.id.padEnd(14)} ${s.summary}\n${''.padEnd(14)} parameters: ${params}\n`);
+    }
   }
 }
 

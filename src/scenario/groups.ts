@@ -1,5 +1,5 @@
-// The scenario picker's groups: protocols, distribution, failures, scale, shaping and case studies, in that order; empty groups are left out.
-import type { LoadedScenario } from '../scenario/resolve.ts';
+// The scenarios' groups (the lab's picker, the CLI's list): protocols, distribution, failures, scale, shaping and case studies, in that order; empty groups are left out.
+import type { LoadedScenario } from './resolve.ts';
 
 export interface ScenarioGroup {
   label: string;
@@ -44,6 +44,13 @@ const GROUPS: { label: string; ids: readonly string[] }[] = [
   { label: 'Case studies', ids: [] },
 ];
 
+/** A case study is a scenario that hosts an application (`topology.app`): no list to keep. */
+const CASES = GROUPS.length - 1;
+
+function isCaseStudy(s: LoadedScenario): boolean {
+  return 'app' in s.topology && s.topology.app !== undefined;
+}
+
 /** A scenario no group names yet (a new file) still shows up, under "More". */
 const OTHER = 'More';
 
@@ -53,7 +60,7 @@ export function scenarioGroups(scenarios: readonly LoadedScenario[]): ScenarioGr
     scenarios: [] as LoadedScenario[],
   }));
   for (const s of scenarios) {
-    const i = GROUPS.findIndex((g) => g.ids.includes(s.id));
+    const i = isCaseStudy(s) ? CASES : GROUPS.findIndex((g) => g.ids.includes(s.id));
     out[i < 0 ? out.length - 1 : i].scenarios.push(s);
   }
   return out.filter((g) => g.scenarios.length > 0);

@@ -5,7 +5,7 @@ import { resolveRun } from '../../src/scenario/resolve.ts';
 import { evaluateClaims } from '../../src/sim/claims.ts';
 import { createSimulation } from '../../src/sim/simulation.ts';
 import type { PriorityClassStats, Topology, TopologyStage } from '../../src/sim/types.ts';
-import { scenarioGroups } from '../../src/app/scenario-groups.ts';
+import { scenarioGroups } from '../../src/scenario/groups.ts';
 import {
   claimRunCount,
   codeSpans,
