@@ -114,7 +114,7 @@ describe('live auction: the controls', () => {
 });
 
 describe('live auction: bad input', () => {
-  it('names the field of a bad control, and refuses shaping stages with the app', async () => {
+  it('names the field of a bad control or clock', async () => {
     const fieldOf = (fn: () => unknown) => {
       try {
         fn();

@@ -32,8 +32,11 @@ export interface AppHost {
   readonly userLatencyMs: Sampler;
   /** An app event at `atUs` (≥ now); `arg` < 2^26 and `word1` come back to `handle`. */
   schedule(atUs: number, arg: number, word1?: number): void;
-  /** Publishes one update on `channel` now: it goes through hop 2 and to every subscriber. */
-  publish(nowUs: number, channel: number): number;
+  /**
+   * Publishes one update on `channel` now: it goes through hop 2 and to every subscriber. With
+   * priorities on, `klass` (0 = P0 … 3 = P3) is its class; otherwise it is drawn from the mix.
+   */
+  publish(nowUs: number, channel: number, klass?: number): number;
   /** Subscribers of a channel (its slots lie in the population's pair ranges). */
   subscribers(channel: number): number;
   /** When a published message was created (its publish time). */
@@ -60,7 +63,7 @@ export interface CaseApp {
   handle(nowUs: number, arg: number, word1: number): void;
   /**
    * Optional: told of each delivery when its arrival time is decided (it may lie past the end of
-   * the run; the app decides what counts). Only apps on the unshaped path get these.
+   * the run; the app decides what counts), on the unshaped and the shaped path alike.
    */
   delivered?(slot: number, user: number, message: number, arrivalUs: number): void;
   /** The app's figures and counts at the end of the run (or now, for a snapshot). */

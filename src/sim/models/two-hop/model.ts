@@ -15,7 +15,6 @@ import { bytesPerUpdateOf, stageLabels } from '../../shaping/config.ts';
 import { EV_CHURN, EV_FLUSH, EV_RELEASE, EV_SERVER_ALL, ShapedPath } from './shaped.ts';
 import type { AppResult, CaseApp } from '../../apps/app.ts';
 import { createApp } from '../../apps/registry.ts';
-import { ScenarioError } from '../../../scenario/errors.ts';
 import type {
   FlowCounts,
   LinkStats,
@@ -170,14 +169,12 @@ export class TwoHopSimulation extends EventModel implements Simulation {
 
     if (t.shaping) this.shaped = this.buildShaped(root);
     if (t.app) {
-      // The app is told of each delivery on the unshaped path only.
-      if (t.shaping)
-        throw new ScenarioError(
-          'topology.shaping',
-          `the ${t.app.kind} application needs every delivery; it runs without shaping stages`,
-        );
       this.app = createApp(t.app);
-      this.startApp(this.app, root);
+      const app = this.app;
+      // Told of each delivery, on the shaped path too, when the app asks.
+      if (this.shaped && app.delivered)
+        this.shaped.onDeliver = (slot, u, id, arrival) => app.delivered?.(slot, u, id, arrival);
+      this.startApp(app, root);
     } else this.scheduleSources();
     this.queue.push(Math.min(this.series.intervalUs, this.durationUs), EV_SAMPLE, 0);
   }
@@ -225,7 +222,7 @@ export class TwoHopSimulation extends EventModel implements Simulation {
       schedule: (atUs, arg, word1 = 0) => {
         if (atUs <= this.durationUs) this.queue.push(atUs, (arg << KIND_BITS) | EV_APP, word1);
       },
-      publish: (nowUs, channel) => this.publish(nowUs, channel),
+      publish: (nowUs, channel, klass) => this.publish(nowUs, channel, klass),
       subscribers: (channel) => this.channelSubscribers[channel],
       msgCreatedUs: (message) => this.msgs.createdUs[message],
     });
@@ -298,12 +295,12 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     if (next <= this.durationUs) this.queue.push(next, (channel << KIND_BITS) | EV_SOURCE, 0);
   }
 
-  private publish(now: number, channel: number): number {
+  private publish(now: number, channel: number, klass = -1): number {
     const id = this.newMessage(now, channel);
     this.flow.produced++;
     if (this.shaped) {
       // Shaped: owed deliveries are counted where the server decides who gets the update.
-      this.shaped.published(id);
+      this.shaped.published(id, klass);
     } else {
       this.flow.fanout += this.channelSubscribers[channel];
       this.hop2Owed += this.channelSubscribers[channel];

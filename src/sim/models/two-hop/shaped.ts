@@ -215,6 +215,9 @@ export class ShapedPath {
   private readonly laneDropped = new Float64Array(CLASSES);
   /** Per priority class: deliveries owed (counted and corrected as `flow.fanout` is). */
   private readonly laneOwed = new Float64Array(CLASSES);
+  /** A case-study application told of each delivery when its arrival is decided (or null). */
+  onDeliver: ((slot: number, user: number, message: number, arrivalUs: number) => void) | null =
+    null;
   private readonly classFrames: Float64Array;
   private readonly classUpdates: Float64Array;
   private readonly classBytes: Float64Array;
@@ -469,7 +472,7 @@ export class ShapedPath {
    * deliveries are counted now, from who is subscribed now; if that changes before it reaches a
    * server (a watchlist change, a permission filter), the count is corrected there.
    */
-  published(id: number): void {
+  published(id: number, klass = -1): void {
     if (id >= this.msgClass.length) this.growMessages();
     const m = this.h.msgs;
     const c = m.channel[id];
@@ -479,9 +482,13 @@ export class ShapedPath {
     this.hop2Owed += est;
     this.msgOwedLeft[id] = est;
     this.msgPairsLeft[id] = 0;
-    const x = this.rngClass.float();
-    let k = 0;
-    while (k < CLASSES - 1 && x >= this.config.classCumulative[k]) k++;
+    // An application may say the class (a score is P0); otherwise it is drawn from the mix.
+    let k = klass;
+    if (k < 0) {
+      const x = this.rngClass.float();
+      k = 0;
+      while (k < CLASSES - 1 && x >= this.config.classCumulative[k]) k++;
+    }
     this.msgClass[id] = k;
     this.laneOwed[k] += est;
     this.msgMask[id] = changedMask(this.config.schema, c, seq);
@@ -754,6 +761,7 @@ export class ShapedPath {
     const rng = this.hop1Rng;
     const latencyMs = this.hop1LatencyMs;
     const pending = this.pending;
+    const onDeliver = this.onDeliver;
     const hasher = this.hasher;
     const created = this.msgs.createdUs[id];
     const seq = this.msgs.seq[id];
@@ -834,6 +842,7 @@ export class ShapedPath {
       pending.add(arrival, arrival - created, arrival - serverInUs, cls * CLASSES + tag0);
       hasher.add(u);
       hasher.add(arrival);
+      if (onDeliver !== null) onDeliver(slot, u, id, arrival);
       if (traced && u % TRACE_USER_STRIDE === 0)
         this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + p.servers + s, id, u);
     }
@@ -1130,6 +1139,7 @@ export class ShapedPath {
     const rng = this.hop1Rng;
     const latencyMs = this.hop1LatencyMs;
     const pending = this.pending;
+    const onDeliver = this.onDeliver;
     const hasher = this.hasher;
     const msgs = this.msgs;
     const probeChannel = this.probeChannel;
@@ -1252,6 +1262,7 @@ export class ShapedPath {
         pending.add(arrival, arrival - createdUs, arrival - serverInUs, cls * CLASSES + klass);
         hasher.add(u);
         hasher.add(arrival);
+        if (onDeliver !== null) onDeliver(slot, u, id, arrival);
         if (traced && u % TRACE_USER_STRIDE === 0)
           this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + this.pop.servers + s, id, u);
       }
@@ -1675,6 +1686,7 @@ export class ShapedPath {
       arrival - serverInUs,
       cls * CLASSES + this.msgClass[id],
     );
+    if (this.onDeliver !== null && slot >= 0) this.onDeliver(slot, u, id, arrival);
     if (id % this.traceEvery === 0 && u % TRACE_USER_STRIDE === 0)
       this.trace.write(TRACE_HOP1, now, arrival, 2 + s, 2 + this.pop.servers + s, id, u);
   }
