@@ -28,6 +28,7 @@ import twoHop from './two-hop.ts';
 import twoHop1m from './two-hop-1m.ts';
 import webrtc from './webrtc.ts';
 import websocket from './websocket.ts';
+import espn from './cases/espn.ts';
 import liveAuction from './cases/live-auction.ts';
 
 export const scenarioFiles: readonly ScenarioFile[] = [
@@ -60,4 +61,5 @@ export const scenarioFiles: readonly ScenarioFile[] = [
   priorityQueues,
   fanOutCelebrity,
   liveAuction,
+  espn,
 ];

@@ -48,6 +48,8 @@ export interface FabricSummary {
   nowUs: number;
   /** Publish → subscriber's screen, over every delivery of the run. */
   latencyMs: LatencySummaryMs;
+  /** Hop-1 bytes per second per connected user, over the run so far. */
+  bytesPerSecPerUser: number;
 }
 
 /** What an app's JSON adds to the run's result (`guideFigures` always, the rest per case). */

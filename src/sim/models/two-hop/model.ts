@@ -680,7 +680,15 @@ export class TwoHopSimulation extends EventModel implements Simulation {
   appResult(): AppResult | null {
     if (!this.app) return null;
     this.flushArrivals(this.done ? this.durationUs : this.nowUsValue);
-    return this.app.result({ nowUs: this.nowUsValue, latencyMs: this.e2eHist.summary() });
+    let bytes = 0;
+    for (let s = 0; s < this.pop.servers; s++) bytes += this.hop1LinkBytes[s];
+    const connected = this.pop.users - this.pop.rejected;
+    const elapsedS = this.nowUsValue / 1e6;
+    return this.app.result({
+      nowUs: this.nowUsValue,
+      latencyMs: this.e2eHist.summary(),
+      bytesPerSecPerUser: connected > 0 && elapsedS > 0 ? bytes / connected / elapsedS : 0,
+    });
   }
 
   /** The shaped path's deliveries to probe subscriptions (for the delta-state checker). */
