@@ -10,11 +10,12 @@ import twoHop from '../../simulations/two-hop.ts';
 const DIR = join(import.meta.dirname, '..', '..', 'simulations');
 
 describe('scenario registry', () => {
-  it('lists every scenario file in simulations/ exactly once', () => {
-    const files = readdirSync(DIR)
-      .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
-      .map((f) => f.replace(/\.ts$/, ''))
-      .sort();
+  it('lists every scenario file in simulations/ and simulations/cases/ exactly once', () => {
+    const ids = (dir: string) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+        .map((f) => f.replace(/\.ts$/, ''));
+    const files = [...ids(DIR), ...ids(join(DIR, 'cases'))].sort();
     expect(
       listScenarios()
         .map((s) => s.id)
