@@ -149,6 +149,35 @@ async function cluster() {
   };
 }
 
+/**
+ * A case study at its scale: ESPN's 50 games for 60 s simulated, 1.3M viewers of whom ~1M watch
+ * the popular game, with priorities, the cache tiers and the score checks on every delivery.
+ */
+async function espn1m() {
+  const run = resolveRun(getScenario('espn'), {}, 1);
+  gc();
+  const before = memoryMB();
+  const sim = await createSimulation(run);
+  const start = performance.now();
+  sim.runUntil(sim.durationUs);
+  const wallMs = performance.now() - start;
+  const r = sim.result(wallMs);
+  const heapMB = memoryMB();
+  sim.dispose();
+  return {
+    users: Number(run.params.users),
+    simulatedSeconds: r.simulatedSeconds,
+    events: r.events,
+    deliveries: r.delivered,
+    wallMs: Math.round(wallMs),
+    realTimeFactor: round1(r.simulatedSeconds / (wallMs / 1000)),
+    deliveriesPerWallSec: Math.round(r.delivered / (wallMs / 1000)),
+    heapMB: round1(heapMB),
+    builtMB: round1(before),
+    traceHash: r.traceHash,
+  };
+}
+
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
@@ -162,7 +191,7 @@ if (values.encoders) {
   // src/sim/shaping/encoding/costs.ts; `npx tsx src/cli/calibrate-encoders.ts --write` rewrites it).
   process.exit(await calibrateEncoders(['--quick']));
 }
-const WORKLOADS = ['hold', 'twoHop1m', 'shaping1m', 'protocols', 'cluster'] as const;
+const WORKLOADS = ['hold', 'twoHop1m', 'shaping1m', 'protocols', 'cluster', 'espn1m'] as const;
 const only = values.only?.split(',') ?? [...WORKLOADS];
 for (const w of only)
   if (!(WORKLOADS as readonly string[]).includes(w)) {
@@ -180,6 +209,7 @@ if (only.length < WORKLOADS.length) {
   if (want('shaping1m')) partial.shaping1m = await twoHop1m(SHAPING_1M);
   if (want('protocols')) partial.protocols = await protocols();
   if (want('cluster')) partial.cluster = await cluster();
+  if (want('espn1m')) partial.espn1m = await espn1m();
   console.log(JSON.stringify(partial, null, values.json ? undefined : 2));
   process.exit(0);
 }
@@ -189,6 +219,7 @@ const report = {
   shaping1m: await twoHop1m(SHAPING_1M),
   protocols: await protocols(),
   cluster: await cluster(),
+  espn1m: await espn1m(),
 };
 if (values.json) {
   console.log(JSON.stringify(report));
@@ -219,5 +250,10 @@ if (values.json) {
   console.log(
     `cluster    kafka group, ${c.users.toLocaleString()} users, crash + one-way cut, ${c.simulatedSeconds} s simulated in ${(c.wallMs / 1000).toFixed(2)} s wall  ` +
       `${c.events.toLocaleString()} events  ${(c.eventsPerSec / 1e6).toFixed(2)} M events/s  ${c.deliveries.toLocaleString()} deliveries  heap +${c.heapMB} MB`,
+  );
+  const e = report.espn1m;
+  console.log(
+    `espn-1m    50 games, ${e.users.toLocaleString()} viewers, ${e.simulatedSeconds} s simulated in ${(e.wallMs / 1000).toFixed(2)} s wall (${e.realTimeFactor}x real time)  ` +
+      `${e.deliveries.toLocaleString()} deliveries  ${(e.deliveriesPerWallSec / 1e6).toFixed(2)} M deliveries/s  heap ${e.heapMB} MB`,
   );
 }
