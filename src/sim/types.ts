@@ -94,6 +94,8 @@ export interface TopologyNode {
   count: number;
   /** For user groups: the server they are connected to. */
   parent?: string;
+  /** The line under the label (a case study's source: "gateway · store"); by default its kind. */
+  role?: string;
 }
 
 export interface TopologyEdge {

@@ -192,7 +192,9 @@ export function drawTopology(ctx: CanvasRenderingContext2D, input: DrawInput): v
         ctx,
         n,
         n.kind === 'broker' && input.condition?.brokerDown === true,
-        layout.kind === 'feed' && n.kind === 'source' ? `${formatCount(n.count)} accounts` : '',
+        layout.kind === 'feed' && n.kind === 'source'
+          ? `${formatCount(n.count)} accounts`
+          : (n.role ?? ''),
       );
     if (input.selectedId === n.id) drawSelected(ctx, n, grid && n.kind !== 'source');
   }

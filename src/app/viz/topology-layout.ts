@@ -11,6 +11,7 @@ export interface NodeGeom {
   label: string;
   count: number;
   parent?: string;
+  role?: string;
   /** Centre and size in px. */
   x: number;
   y: number;

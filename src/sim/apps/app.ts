@@ -59,6 +59,8 @@ export interface AppResult {
 }
 
 export interface CaseApp {
+  /** What stands where the fabric's source would (the topology's first box), and its role. */
+  readonly source: { label: string; role: string };
   /** Called once, after the fabric is built and before the first event. */
   start(host: AppHost): void;
   /** One of the app's own events. */

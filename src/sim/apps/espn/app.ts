@@ -43,6 +43,7 @@ class Column {
 }
 
 export class EspnApp implements CaseApp {
+  readonly source = { label: 'Game feed', role: 'ingestion · Kafka' };
   private host!: AppHost;
   private rng!: Rng;
   private readonly spec: EspnSpec;

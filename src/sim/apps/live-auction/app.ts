@@ -117,6 +117,7 @@ export interface AcceptedWrite {
 }
 
 export class LiveAuctionApp implements CaseApp {
+  readonly source = { label: 'Bidding service', role: 'gateway · store' };
   private host!: AppHost;
   private rng!: Rng;
   private auctions!: Auctions;

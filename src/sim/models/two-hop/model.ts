@@ -710,7 +710,13 @@ export class TwoHopSimulation extends EventModel implements Simulation {
     for (let u = 0; u < this.pop.users; u++)
       if (this.pop.userServer[u] >= 0) perServer[this.pop.userServer[u]]++;
     const nodes: Topology['nodes'] = [
-      { id: 'source', kind: 'source', label: 'Event source', count: 1 },
+      {
+        id: 'source',
+        kind: 'source',
+        label: this.app?.source.label ?? 'Event source',
+        count: 1,
+        ...(this.app ? { role: this.app.source.role } : {}),
+      },
       { id: 'redis', kind: 'broker', label: 'Redis pub/sub', count: 1 },
     ];
     const edges: Topology['edges'] = [
