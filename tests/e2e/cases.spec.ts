@@ -44,3 +44,28 @@ test('the live auction runs in the page as in the CLI, and its figures say what 
   ).toHaveCount(1);
   if (shots) await page.screenshot({ path: `${shots}/live-auction-1280.png`, fullPage: true });
 });
+
+test('ESPN runs in the page as in the CLI, with its figures', async ({ page }) => {
+  test.setTimeout(180_000);
+  const query = 'users=30000&servers=3&duration=20&collapsing=off';
+  const sets = query.split('&').flatMap((kv) => ['--set', kv]);
+  const out = execFileSync(
+    'npx',
+    ['tsx', 'src/cli/main.ts', 'run', 'espn', '--seed', '2', ...sets, '--json'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  const cli = JSON.parse(out) as {
+    traceHash: string;
+    guideFigures: { id: string; holds: boolean }[];
+  };
+  const lab = new LabPage(page);
+  await lab.open(`?scenario=espn&seed=2&${query}`);
+  await lab.runToEnd(150_000);
+  expect(await lab.hash()).toBe(cli.traceHash);
+  for (const f of cli.guideFigures)
+    await expect(page.getByTestId(`guide-figure-${f.id}`)).toHaveAttribute(
+      'data-holds',
+      String(f.holds),
+    );
+  if (shots) await page.screenshot({ path: `${shots}/espn-1280.png`, fullPage: true });
+});
