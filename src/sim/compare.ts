@@ -234,6 +234,44 @@ const SHAPING_METRICS: readonly Metric[] = [
   metric('resyncs', 'Resyncs', '', 'lower', (r) => r.shaping?.resyncs),
 ];
 
+/** A number at `path` inside a case study's part of the result (undefined elsewhere). */
+function caseFigure(r: RunResult, ...path: string[]): number | null | undefined {
+  let v: unknown = r;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || !(k in v)) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return typeof v === 'number' ? v : v === null ? null : undefined;
+}
+
+/** Case studies: what their arms trade (lost bids per control, the herd per cache setting). */
+const CASE_METRICS: readonly Metric[] = [
+  metric('lostUpdates', 'Lost bids', '', 'lower', (r) => caseFigure(r, 'bids', 'lostUpdates')),
+  metric('bidRetries', 'Bid retries', '', 'lower', (r) => caseFigure(r, 'bids', 'retries')),
+  metric('bidsGaveUp', 'Bids given up', '', 'lower', (r) => caseFigure(r, 'bids', 'gaveUp')),
+  metric('bidProcessingP99', 'Bid processing p99', 'ms', 'lower', (r) =>
+    caseFigure(r, 'bids', 'processingMs', 'p99'),
+  ),
+  metric('timerErrorP99', 'Countdown error p99', 'ms', 'lower', (r) =>
+    caseFigure(r, 'timerErrorMs', 'p99'),
+  ),
+  metric('scoreBroadcastP99', 'Score to screen p99', 'ms', 'lower', (r) =>
+    caseFigure(r, 'scoreBroadcastMs', 'p99'),
+  ),
+  metric('scoreBackwards', 'Score went back (naive client)', '', 'lower', (r) =>
+    caseFigure(r, 'scoreWentBackwards', 'fromAnyMessage'),
+  ),
+  metric('redisHitRate', 'Redis hit rate', 'share', 'higher', (r) =>
+    caseFigure(r, 'cache', 'redis', 'hitRate'),
+  ),
+  metric('dbQueries', 'Database queries', '', 'lower', (r) =>
+    caseFigure(r, 'cache', 'database', 'queries'),
+  ),
+  metric('dbPeakPerSec', 'Database queries, worst second', '/s', 'lower', (r) =>
+    caseFigure(r, 'cache', 'database', 'peakPerSec'),
+  ),
+];
+
 /** A matrix row only for protocol runs (elsewhere, e.g. `reach`, it would mean something else). */
 const protocolOnly = (m: Metric): Metric => ({
   ...m,
@@ -244,6 +282,7 @@ const protocolOnly = (m: Metric): Metric => ({
 export const DIFFERENCE_METRICS: readonly Metric[] = [
   ...GENERAL_METRICS,
   ...SHAPING_METRICS,
+  ...CASE_METRICS,
   ...MATRIX_METRICS.filter((m) => !GENERAL_METRICS.some((g) => g.key === m.key)).map(protocolOnly),
 ];
 

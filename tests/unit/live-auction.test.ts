@@ -4,6 +4,7 @@ import { ScenarioError } from '../../src/scenario/errors.ts';
 import type { LiveAuctionApp } from '../../src/sim/apps/live-auction/app.ts';
 import { timerErrorUs } from '../../src/sim/apps/live-auction/timer.ts';
 import { checkAuction } from '../../src/sim/checkers/auction.ts';
+import { differences, figuresOf } from '../../src/sim/compare.ts';
 import type { TwoHopSimulation } from '../../src/sim/models/two-hop/model.ts';
 import { createSimulation } from '../../src/sim/simulation.ts';
 import { rerun, spec, type Overrides } from '../support/run.ts';
@@ -86,6 +87,14 @@ describe('live auction: the controls', () => {
     expect(naive.result.bids.lostUpdates, naive.why).toBeGreaterThan(0);
     // The app's own count and the independent replay of the store's writes say the same.
     expect(naive.report.lostUpdates.length, naive.why).toBe(naive.result.bids.lostUpdates);
+    // A/B arms compare the case's own figures: lost bids, per control.
+    const rows = differences([figuresOf(naive.result), figuresOf(atomic.result)], null);
+    const lost = rows.find((r) => r.key === 'lostUpdates');
+    expect(lost?.values, naive.why).toEqual([naive.result.bids.lostUpdates, 0]);
+    expect(
+      rows.find((r) => r.key === 'dbQueries'),
+      naive.why,
+    ).toBeUndefined();
     const figure = (r: typeof naive, id: string) => r.result.guideFigures?.find((g) => g.id === id);
     expect(figure(naive, 'concurrent-bids')?.holds, naive.why).toBe(false);
     expect(figure(atomic, 'concurrent-bids')?.holds, atomic.why).toBe(true);
