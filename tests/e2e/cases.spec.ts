@@ -38,6 +38,10 @@ test('the live auction runs in the page as in the CLI, and its figures say what 
   await expect(page.getByTestId('guide-figures').locator('tbody tr')).toHaveCount(
     cli.guideFigures.length,
   );
+  // The case's own chart counts the lost bids the CLI counted.
+  await expect(
+    page.getByTestId('case-bids').locator('[data-testid="bar"][data-key="lost"]'),
+  ).toHaveAttribute('data-value', String(cli.bids.lostUpdates));
   // It is listed with the case studies.
   await expect(
     page.locator('optgroup[label="Case studies"] option[value="live-auction"]'),

@@ -92,6 +92,7 @@ export class EspnApp implements CaseApp {
   private queryMs!: Sampler;
   private dbQueries = 0;
   private dbPerSec: number[] = [];
+  private readonly scoresPerSec: number[] = [];
   private dbQueued = 0;
   private readonly apiLatency = new LatencyHistogram();
   private loads = 0;
@@ -244,6 +245,9 @@ export class EspnApp implements CaseApp {
     m.meta.i[id] = (ev.score.i[e] << 3) | CLASS_OF[type];
     m.feedUs.f[id] = ev.feedUs.f[e];
     if (type === TYPE_SCORE) {
+      const sec = Math.floor(now / 1e6);
+      while (this.scoresPerSec.length <= sec) this.scoresPerSec.push(0);
+      this.scoresPerSec[sec]++;
       // A score invalidates the cached state at once, and sends some viewers to reload.
       this.redisExpiry[game] = 0;
       this.herd(now, game);
@@ -413,7 +417,11 @@ export class EspnApp implements CaseApp {
           queries: this.dbQueries,
           peakPerSec: this.dbPerSec.reduce((a, b) => Math.max(a, b), 0),
           queuedForAConnection: this.dbQueued,
+          /** Queries started in each second of the run: the herd shows as spikes after scores. */
+          perSecond: [...this.dbPerSec],
         },
+        /** Scores published in each second, to read the spikes against. */
+        scoresPerSecond: [...this.scoresPerSec],
         loads: this.loads,
         herdLoads: this.herdLoads,
         stateLatencyMs: s(this.apiLatency),
