@@ -43,9 +43,15 @@ export class LatencyHistogram {
     return this.h.totalCount;
   }
 
-  /** Percentile in microseconds (0 when empty). */
+  /**
+   * Percentile in microseconds (0 when empty). HdrHistogram answers with the top of the value's
+   * bucket (3 significant digits), which can lie above the largest value recorded: clamped to the
+   * exact maximum and minimum, so no percentile exceeds the max or undercuts the min.
+   */
   percentileUs(p: number): number {
-    return this.h.totalCount === 0 ? 0 : this.h.getValueAtPercentile(p);
+    if (this.h.totalCount === 0) return 0;
+    const v = this.h.getValueAtPercentile(p);
+    return v > this.maxUs ? this.maxUs : v < this.minUs ? this.minUs : v;
   }
 
   summary(): LatencySummaryMs {
@@ -56,10 +62,10 @@ export class LatencyHistogram {
       count: h.totalCount,
       mean: round3(h.mean / 1000),
       min: this.minUs / 1000,
-      p50: h.getValueAtPercentile(50) / 1000,
-      p90: h.getValueAtPercentile(90) / 1000,
-      p99: h.getValueAtPercentile(99) / 1000,
-      p999: h.getValueAtPercentile(99.9) / 1000,
+      p50: this.percentileUs(50) / 1000,
+      p90: this.percentileUs(90) / 1000,
+      p99: this.percentileUs(99) / 1000,
+      p999: this.percentileUs(99.9) / 1000,
       max: this.maxUs / 1000,
     };
   }
