@@ -199,6 +199,19 @@ export async function makePlan(
   resolve: (overrides: Record<string, string | number>) => RunSpec,
 ): Promise<Plan> {
   const sc = run.scenario;
+  // A case study's application (a bid path, a store) is not a fan-out this plan can replay. The
+  // live auction's bid path has its own replay (`bridge/auction/`), reached from the command
+  // line; every other application runs in the simulator only, so far. Checked first, so an
+  // application scenario is not told to cut its users down to a connection count.
+  if (sc.model === 'two-hop' && sc.topology.app) {
+    const kind = sc.topology.app.kind;
+    throw new ScenarioError(
+      'scenario',
+      kind === 'live-auction'
+        ? `${sc.id} replays its bid path from the command line (npm run hoplab -- bridge ${sc.id} --set control=…), not as a fan-out of real connections`
+        : `${sc.id} runs the ${kind} application, which the bridge does not replay against real servers yet`,
+    );
+  }
   const notes: string[] = [];
   const { n, param } = userCount(sc);
   const limit = options.maxConnections ?? MAX_BRIDGE_CONNECTIONS;
@@ -283,12 +296,6 @@ export async function makePlan(
   }
   const scn = run.scenario;
   if (scn.model === 'fanout') throw new ScenarioError('scenario', FANOUT_REFUSED(scn.id));
-  // A case study's application (a bid path, a store) runs in the simulator only, so far.
-  if (scn.model === 'two-hop' && scn.topology.app)
-    throw new ScenarioError(
-      'scenario',
-      `${scn.id} runs the ${scn.topology.app.kind} application, which the bridge does not replay against real servers yet`,
-    );
   if (scn.model !== 'protocols' && scn.topology.shaping) {
     const on = activeStages(shapingConfig(scn.topology.shaping, scn.model));
     // The real servers send each update as it comes: shaping stages are simulated only.

@@ -15,6 +15,7 @@ import { createSimulation, type Simulation } from '../sim/simulation.ts';
 import type { RunResult } from '../sim/types.ts';
 import { formatTraceLine, TRACE_HEADER } from '../sim/trace-format.ts';
 import { BRIDGE_USAGE, bridgeMain } from '../bridge/cli.ts';
+import { AUCTION_BRIDGE_USAGE, auctionBridgeMain, isAuctionBridge } from '../bridge/auction/cli.ts';
 import { parseRunFlags, type RunFlags } from './args.ts';
 import {
   comparisonJson,
@@ -42,7 +43,8 @@ const USAGE = `usage: npm run hoplab -- <command>
   claims <scenario> [--seed N] [--set name=value ...] [--json]
                                          the guide's figures the scenario checks: each claim's
                                          runs, the measured figure and whether the claim holds
-${BRIDGE_USAGE}`;
+${BRIDGE_USAGE}
+${AUCTION_BRIDGE_USAGE}`;
 
 /** Wall time between progress redraws and the simulated slice run between checks. */
 const PROGRESS_EVERY_MS = 200;
@@ -175,7 +177,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'list') list();
     else if (command === 'run' || command === 'compare') await run(command, rest);
-    else if (command === 'bridge') await bridgeMain(rest);
+    else if (command === 'bridge')
+      await (isAuctionBridge(rest) ? auctionBridgeMain(rest) : bridgeMain(rest));
     else if (command === 'claims') await claims(rest);
     else if (command === undefined || command === '--help' || command === 'help')
       console.log(USAGE);
