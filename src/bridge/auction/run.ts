@@ -367,10 +367,9 @@ class Replay {
       new Rng(run.seed, 'bridge/auction/uplink'),
     );
     this.uplinkUs = () => uplinkMs() * 1000;
-    // BID_UPDATE's way to a watcher as the simulator's bidders use it: the app takes a price in
-    // when the fabric decides its delivery (after hop 2), not when it arrives (hop 1 later), so
-    // the replay draws source → broker → server only (see the report's notes).
-    this.feedUs = [links.sourceToBroker, links.brokerToServer].map((l, i) =>
+    // BID_UPDATE's way to a watcher's screen, as the simulator's bidders see it: source →
+    // broker → server → the watcher (hop 1 included).
+    this.feedUs = [links.sourceToBroker, links.brokerToServer, links.serverToUser].map((l, i) =>
       linkDelay(
         { kind: 'dist', latencyMs: l.latencyMs, jitterMs: l.jitterMs },
         run.seed,
@@ -387,7 +386,7 @@ class Replay {
   }
 
   private ended = (c: number, atUs: number) => atUs >= this.endUs[c];
-  private feedDelayUs = () => this.feedUs[0]() + this.feedUs[1]();
+  private feedDelayUs = () => this.feedUs[0]() + this.feedUs[1]() + this.feedUs[2]();
 
   /**
    * Plays every bid; resolves once every bid sent is answered. Stopping (abort, a store failure)
@@ -800,7 +799,7 @@ function explain(
     `latencyMs is the bid path from the gateway to the answer (the simulator's processingMs): gateway ${path.gatewayUs} µs and service ${path.serviceUs} µs are emulated waits, the store commands are real; the bidder's own network legs are simulated only (round trip p50 ${(x.simulated as { roundTripMs?: LatencyMs }).roundTripMs?.p50 ?? '—'} ms)`,
   );
   notes.push(
-    'BID_UPDATE fan-out is not replayed: a bidder bids on the highest accepted write older than a drawn hop-2 delay (source → broker → server), because the simulator’s bidders take a price in when its delivery is decided, before its hop-1 trip (~30 ms) to the screen; with hop 1 in the delay the replay had ~50% more too-low bids than the simulator (defaults, seed 1)',
+    'BID_UPDATE fan-out is not replayed: a bidder bids on the highest accepted write older than a drawn delay to its screen (source → broker → server → watcher), as the simulator’s bidders see prices once they arrive',
   );
   notes.push(
     x.same

@@ -127,6 +127,12 @@ export class LiveAuctionApp implements CaseApp {
   private storeFreeUs = 0;
   /** Per slot (a watcher of one auction): what it last saw, for its next bid and its countdown. */
   private seenAmount!: Float64Array;
+  /**
+   * The latest price on its way to the watcher and when it arrives: a delivery is told to the app
+   * when it is decided, ~a hop-1 trip before it is on the screen, so the bidder sees it only then.
+   */
+  private nextAmount!: Float64Array;
+  private nextArrivalUs!: Float64Array;
   private anchorSentUs!: Float64Array;
   private anchorArrivalUs!: Float64Array;
   private anchorEndUs!: Float64Array;
@@ -169,6 +175,8 @@ export class LiveAuctionApp implements CaseApp {
     this.auctions = new Auctions(p.channels, a.startPrice);
     const slots = p.slotUser.length;
     this.seenAmount = new Float64Array(slots).fill(a.startPrice);
+    this.nextAmount = new Float64Array(slots).fill(a.startPrice);
+    this.nextArrivalUs = new Float64Array(slots);
     this.anchorSentUs = new Float64Array(slots).fill(-1);
     this.anchorArrivalUs = new Float64Array(slots);
     this.anchorEndUs = new Float64Array(slots);
@@ -232,6 +240,12 @@ export class LiveAuctionApp implements CaseApp {
     this.at(Math.max(now + 1, Math.round(now + gap)), EV_BID, auction);
   }
 
+  /** The highest price on the watcher's screen at `now`. */
+  private shown(slot: number, now: number): number {
+    const seen = this.seenAmount[slot];
+    return this.nextArrivalUs[slot] <= now ? Math.max(seen, this.nextAmount[slot]) : seen;
+  }
+
   /** A watcher of the auction (a slot in its range), at random. */
   private pickSlot(auction: number): number {
     const p = this.host.pop;
@@ -246,7 +260,7 @@ export class LiveAuctionApp implements CaseApp {
     if (this.auctions.ended[auction]) return;
     const slot = this.pickSlot(auction);
     const inc = this.spec.auctions.minIncrement;
-    const amount = this.seenAmount[slot] + inc * (1 + this.rng.int(this.spec.bids.maxIncrements));
+    const amount = this.shown(slot, now) + inc * (1 + this.rng.int(this.spec.bids.maxIncrements));
     this.send(now, auction, this.host.pop.slotUser[slot], amount);
   }
 
@@ -430,7 +444,13 @@ export class LiveAuctionApp implements CaseApp {
     const created = this.host.msgCreatedUs(message);
     // Only what arrives before the auction ends can set the watcher's countdown.
     if (arrivalUs >= m.endUs) return;
-    if (m.amount > this.seenAmount[slot]) this.seenAmount[slot] = m.amount;
+    // The price on its way before this one has arrived by the time this one does (one TCP stream
+    // per watcher keeps them in order): it joins what the watcher has seen.
+    this.seenAmount[slot] = Math.max(this.seenAmount[slot], this.nextAmount[slot]);
+    if (m.amount > this.nextAmount[slot]) {
+      this.nextAmount[slot] = m.amount;
+      this.nextArrivalUs[slot] = arrivalUs;
+    }
     if (created >= this.anchorSentUs[slot]) {
       this.anchorSentUs[slot] = created;
       this.anchorArrivalUs[slot] = arrivalUs;
