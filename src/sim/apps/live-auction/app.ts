@@ -552,6 +552,7 @@ export class LiveAuctionApp implements CaseApp {
         ended: this.endedAuctions,
         extended: this.extensions,
         maxWatchers: maxSubscribers(this.host),
+        watchers: this.host.pop.slotUser.length,
         wrongWinner: this.wrongWinners(),
       },
       outbid: { notified: this.notified, latencyMs: summary(this.notifyLatency) },

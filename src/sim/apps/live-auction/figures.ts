@@ -45,7 +45,7 @@ export function auctionFigures(
     measured: s.auctions.maxWatchers,
     unit: 'count',
     holds: s.auctions.maxWatchers >= 10_000,
-    why: `The most-watched auction has ${s.auctions.maxWatchers.toLocaleString('en-US')} watchers; with 100K watchers over 10K auctions the mean is 10, so 10K on one auction needs a very skewed interest.`,
+    why: `The most-watched auction has ${s.auctions.maxWatchers.toLocaleString('en-US')} watchers; ${s.auctions.watchers.toLocaleString('en-US')} watchers over ${s.auctions.count.toLocaleString('en-US')} auctions is ${Math.round((s.auctions.watchers / Math.max(1, s.auctions.count)) * 10) / 10} each on average, so 10K on one auction needs very skewed interest (the scenario's Zipf).`,
   });
   const success =
     spec.control === 'optimistic'
