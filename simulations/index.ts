@@ -30,6 +30,7 @@ import webrtc from './webrtc.ts';
 import websocket from './websocket.ts';
 import espn from './cases/espn.ts';
 import liveAuction from './cases/live-auction.ts';
+import whatsapp from './cases/whatsapp.ts';
 
 export const scenarioFiles: readonly ScenarioFile[] = [
   twoHop,
@@ -61,5 +62,6 @@ export const scenarioFiles: readonly ScenarioFile[] = [
   priorityQueues,
   fanOutCelebrity,
   liveAuction,
+  whatsapp,
   espn,
 ];

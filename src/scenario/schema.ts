@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { distSchema, parameterSchema, scenarioBase } from './base-schema.ts';
 import { fanoutScenarioSchema } from './fanout-schema.ts';
 import { shapingSchema } from './shaping-schema.ts';
-import { appSchema } from '../sim/apps/schemas.ts';
+import { appSchema, clusterAppSchema } from '../sim/apps/schemas.ts';
 
 export {
   choiceParameterSchema,
@@ -327,6 +327,11 @@ export const clusterTopologySchema = z.strictObject({
   faults: z.array(faultSchema).max(1_000),
   /** Update shaping on the delivery path; without it payloads are `workload.payloadBytes`. */
   shaping: shapingSchema.optional(),
+  /**
+   * A case-study application in place of the source (`src/sim/apps/`): it publishes the messages
+   * and hears of applies, acks and absences on the fleet (WhatsApp).
+   */
+  app: clusterAppSchema.optional(),
 });
 
 export const clusterWorkloadSchema = z.strictObject({

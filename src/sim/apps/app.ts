@@ -75,3 +75,54 @@ export interface CaseApp {
   /** Frees what the app holds outside the heap (its histograms). */
   dispose(): void;
 }
+
+/**
+ * The cluster fabric an app runs on (users connect through a load balancer to servers; they drop,
+ * reconnect, go away and come back). The app takes the place of the source: it publishes on
+ * channels, schedules its own events, and hears of applies, acks and absences as they happen.
+ */
+export interface ClusterAppHost {
+  readonly durationUs: number;
+  readonly users: number;
+  readonly channels: number;
+  /** The app's own random stream (forked from the run's seed; the fabric's streams are apart). */
+  readonly rng: Rng;
+  /**
+   * The channel each user follows. The app may rewrite it in `start`, before anyone connects,
+   * to lay out its own groups (chats); afterwards it is read only.
+   */
+  readonly userChannel: Int32Array;
+  /** An app event at `atUs` (≥ now); `arg` < 2^26 and `word1` come back to `handle`. */
+  schedule(atUs: number, arg: number, word1?: number): void;
+  /** Publishes one message on `channel` now (from user `origin`, -1 for none); returns its id. */
+  publish(nowUs: number, channel: number, origin: number): number;
+  /** Whether user u holds a live connection now and has the app open. */
+  connected(u: number): boolean;
+  /** Whether user u has closed the app (gone away). */
+  away(u: number): boolean;
+  /** User u closes the app at `atUs` and opens it again at `backUs` (never, past the run's end). */
+  goAway(u: number, atUs: number, backUs: number): void;
+  /** One way between user u and its server, drawn from the app's own stream (µs). */
+  uplinkUs(u: number): number;
+  /** The highest channel sequence number u's client has moved past (applied or given up). */
+  clientSeq(u: number): number;
+  /** A message's sequence number in its channel (-1 while the broker has not ordered it). */
+  msgSeq(message: number): number;
+}
+
+/** An application hosted on the cluster fabric (`topology.app` of a cluster scenario). */
+export interface ClusterCaseApp {
+  readonly source: { label: string; role: string };
+  /** Called once, after the fabric has queued its first events and before the first runs. */
+  start(host: ClusterAppHost): void;
+  handle(nowUs: number, arg: number, word1: number): void;
+  /** A client applied a message for the first time (in order, once). */
+  applied?(nowUs: number, user: number, message: number): void;
+  /** The client's ack of a message reached its server on a live connection. */
+  acked?(nowUs: number, user: number, message: number): void;
+  /** The user closed the app, or opened it again. */
+  wentAway?(nowUs: number, user: number): void;
+  cameBack?(nowUs: number, user: number): void;
+  result(fabric: FabricSummary): AppResult;
+  dispose(): void;
+}

@@ -162,8 +162,16 @@ export class Distribution {
   }
 
   onPublish(now: number, c: number): void {
-    const { fleet, network, messages } = this.parts;
     this.schedulePublish(c, now, 1e6 / this.ratePerChannelPerSec);
+    this.publish(now, c);
+  }
+
+  /**
+   * One message on channel c now, through hop 2 to its subscribers; returns its id. The source's
+   * own publishes and a hosted case-study app (in place of the source) both come through here.
+   */
+  publish(now: number, c: number): number {
+    const { fleet, network, messages } = this.parts;
     const id = messages.newMessage(now, c);
     this.flow.produced++;
     // A broker outage hits every message published while it lasts (lost, buffered or delayed).
@@ -181,12 +189,13 @@ export class Distribution {
       );
     // A partition between the source and the broker: Redis PUBLISH and the database write fail.
     if (this.t.broker.kind !== 'kafka' && this.parts.partitions.sourceToBroker()) {
-      return this.loseAtBroker(id);
+      this.loseAtBroker(id);
+      return id;
     }
     switch (this.t.broker.kind) {
       case 'redis':
         this.queue.push(Math.round(now + network.brokerUs()), EV_BROKER_IN, id);
-        return;
+        return id;
       case 'kafka': {
         const p = c % this.partitions;
         this.batch[p].push(id);
@@ -198,13 +207,13 @@ export class Distribution {
             0,
           );
         }
-        return;
+        return id;
       }
       case 'direct':
         // The data source stores it; servers find it on their next poll.
         messages.assignSeq(id);
         this.dbLog.push(id);
-        return;
+        return id;
     }
   }
 

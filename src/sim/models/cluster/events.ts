@@ -21,6 +21,7 @@ export const EV_AWAY = 17; // arg: user — the user closes the app
 export const EV_RETURN = 18; // arg: user — and comes back
 export const EV_GROUP = 19; // arg 0: session check of server word1; arg 1: rebalance of generation word1 ends
 // 20 and 21: the shaping module's (EV_SHAPE_RELEASE, EV_SHAPE_FLUSH in ./shaping.ts).
+export const EV_APP = 22; // arg and word1: the hosted case-study app's own
 
 // Trace node indexes: source, broker, lb, then servers, then their user groups.
 export const NODE_SOURCE = 0;

@@ -51,6 +51,9 @@ export class Hop1 {
   superseded = 0;
   hop1Bytes = 0;
   private deliveryLog: DeliveryRecord[] | null = null;
+  /** A hosted app's ear: told when a client applies an update (first time only) and acks it. */
+  onApply: ((now: number, u: number, id: number) => void) | null = null;
+  onAcked: ((now: number, u: number, id: number) => void) | null = null;
   private readonly slabs = new Slabs();
   private readonly t: ClusterTopology;
   private readonly queue: EventQueue;
@@ -185,7 +188,7 @@ export class Hop1 {
     sl.release(slab);
   }
 
-  onAck(slab: number): void {
+  onAck(slab: number, now = 0): void {
     const sl = this.slabs;
     const u = sl.user[slab];
     if (
@@ -194,6 +197,7 @@ export class Hop1 {
     ) {
       const seq = this.msgs.seq[sl.msg[slab]];
       if (seq > this.acked[u]) this.acked[u] = seq;
+      this.onAcked?.(now, u, sl.msg[slab]);
     }
     sl.release(slab);
   }
@@ -271,6 +275,7 @@ export class Hop1 {
     this.logDelivery(now, u, id, recovered, true);
     this.hasher.add(u);
     this.hasher.add(seq);
+    this.onApply?.(now, u, id);
   }
 
   /** The client moves past seq without applying what lies before it (lost or resynced). */

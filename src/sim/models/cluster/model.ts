@@ -1,10 +1,12 @@
 // Hop 2 and the fleet (direct polling, Redis pub/sub or Kafka; load balancing; reconnects; faults): the event loop and the wiring of its parts.
 import type { RunSpec } from '../../../scenario/resolve.ts';
 import type { ClusterScenario, Fault } from '../../../scenario/schema.ts';
+import type { AppResult, ClusterCaseApp } from '../../apps/app.ts';
+import { createClusterApp } from '../../apps/registry.ts';
 import type { ArrivalRecord } from '../../checkers/partition-order.ts';
 import type { DeliveryRecord } from '../../checkers/sequence.ts';
 import { sampler } from '../../dist.ts';
-import { EventModel, word0 } from '../../engine.ts';
+import { EventModel, KIND_BITS, word0 } from '../../engine.ts';
 import { Rng } from '../../rng.ts';
 import { sampleIntervalUs, SeriesRecorder } from '../../series.ts';
 import { bytesPerUpdateOf, shapingConfig } from '../../shaping/config.ts';
@@ -15,6 +17,7 @@ import { newPaths, type ClusterContext } from './context.ts';
 import { Distribution } from './distribution.ts';
 import {
   EV_ACK,
+  EV_APP,
   EV_ATTEMPT,
   EV_AWAY,
   EV_BROKER_IN,
@@ -85,6 +88,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private readonly connections: Connections;
   private readonly faults: Faults;
   private readonly views: Views;
+  private readonly topo: ClusterScenario['topology'];
+  /** A case-study application in place of the source (`topology.app`). */
+  private readonly app: ClusterCaseApp | null;
 
   constructor(run: RunSpec, sc: ClusterScenario) {
     super(run);
@@ -208,6 +214,8 @@ export class ClusterSimulation extends EventModel implements Simulation {
     this.connections = connections;
     this.faults = faults;
     this.views = views;
+    this.topo = t;
+    this.app = t.app ? createClusterApp(t.app) : null;
 
     this.nodeIdList = ['source', 'broker'];
     for (let s = 0; s < S; s++) this.nodeIdList.push(`server-${s}`);
@@ -221,10 +229,63 @@ export class ClusterSimulation extends EventModel implements Simulation {
   private start(): void {
     this.connections.start(this.rng.fork('start'));
     this.presence.start(this.rng);
-    this.distribution.startPublishing();
+    if (!this.app) this.distribution.startPublishing();
     this.fleet.start();
     this.distribution.startConsumers();
     this.views.start();
+    if (this.app) this.startApp(this.app);
+  }
+
+  /**
+   * The hosted app's view of the fabric: it publishes in place of the source, draws from its own
+   * stream (`app`), and is told of applies, acks, and users going away and coming back.
+   */
+  private startApp(app: ClusterCaseApp): void {
+    const { hop1, presence, members, distribution } = this;
+    const t = this.topo;
+    const appRng = this.rng.fork('app');
+    const uplinkRng = appRng.fork('uplink');
+    hop1.onApply = (now, u, id) => app.applied?.(now, u, id);
+    hop1.onAcked = (now, u, id) => app.acked?.(now, u, id);
+    presence.onAway = (now, u) => app.wentAway?.(now, u);
+    presence.onReturn = (now, u) => app.cameBack?.(now, u);
+    app.start({
+      durationUs: this.durationUs,
+      users: t.users,
+      channels: t.channels,
+      rng: appRng,
+      userChannel: members.userChannel,
+      schedule: (atUs, arg, word1 = 0) => {
+        if (atUs <= this.durationUs) this.queue.push(atUs, (arg << KIND_BITS) | EV_APP, word1);
+      },
+      publish: (nowUs, channel, origin) => {
+        const id = distribution.publish(nowUs, channel);
+        this.msgs.origin[id] = origin;
+        return id;
+      },
+      connected: (u) => members.online[u] === 1 && presence.away[u] === 0,
+      away: (u) => presence.away[u] === 1,
+      goAway: (u, atUs, backUs) => {
+        if (atUs > this.durationUs) return;
+        this.queue.push(atUs, (u << KIND_BITS) | EV_AWAY, 0);
+        if (backUs <= this.durationUs)
+          this.queue.push(Math.max(atUs + 1, backUs), (u << KIND_BITS) | EV_RETURN, 0);
+      },
+      uplinkUs: (u) => {
+        // The network's own formula (access path, the ocean if abroad, exponential jitter).
+        const base = (t.network.rttMs * 1000) / 2;
+        const s = members.connServer[u];
+        const abroad = s >= 0 && u % t.regions !== s % t.regions;
+        const j = t.network.jitterShare;
+        return (
+          base +
+          (abroad ? t.interRegionMs * 1000 : 0) +
+          (j > 0 ? -j * base * Math.log(1 - uplinkRng.float()) : 0)
+        );
+      },
+      clientSeq: (u) => hop1.recv[u],
+      msgSeq: (message) => this.msgs.seq[message],
+    });
   }
 
   protected nodeIds(): readonly string[] {
@@ -262,7 +323,9 @@ export class ClusterSimulation extends EventModel implements Simulation {
       case EV_DELIVER:
         return this.hop1.onDeliver(now, w1);
       case EV_ACK:
-        return this.hop1.onAck(w1);
+        return this.hop1.onAck(w1, now);
+      case EV_APP:
+        return this.app?.handle(now, arg, w1);
       case EV_ATTEMPT:
         return this.connections.onAttempt(now, arg, w1);
       case EV_CONNECTED:
@@ -324,7 +387,7 @@ export class ClusterSimulation extends EventModel implements Simulation {
   result(wallMs: number): RunResult {
     const snap = this.snapshot();
     const c = snap.cluster!;
-    return {
+    const out: RunResult = {
       ...this.baseResult(snap, wallMs),
       clusterStats: c,
       lost: c.lost,
@@ -339,6 +402,26 @@ export class ClusterSimulation extends EventModel implements Simulation {
         ? { shaping: snap.shaping, bytesPerUpdate: bytesPerUpdateOf(snap.shaping.schema) }
         : {}),
     };
+    if (this.app) Object.assign(out, this.appResult());
+    return out;
+  }
+
+  /** The case-study application this run hosts (for checkers and tests), if any. */
+  caseApp(): ClusterCaseApp | null {
+    return this.app;
+  }
+
+  /** The application's counts and the guide's figures, measured on this run so far. */
+  appResult(): AppResult | null {
+    if (!this.app) return null;
+    const nowUs = this.nowUsValue;
+    const elapsedS = nowUs / 1e6;
+    const users = this.topo.users;
+    return this.app.result({
+      nowUs,
+      latencyMs: this.hop1.e2eHist.summary(),
+      bytesPerSecPerUser: elapsedS > 0 ? this.hop1.hop1Bytes / users / elapsedS : 0,
+    });
   }
 
   /** The servers of the scenario (scheduled scale-outs included; room for injected ones is not). */
@@ -386,5 +469,6 @@ export class ClusterSimulation extends EventModel implements Simulation {
     const hop1 = this.hop1;
     for (const h of [hop1.e2eHist, hop1.hop1Hist, this.distribution.hop2Hist, hop1.intervalHist])
       h.destroy();
+    this.app?.dispose();
   }
 }

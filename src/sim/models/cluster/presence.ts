@@ -29,6 +29,9 @@ export class Presence {
   awayNow = 0;
   /** Away users counted in `disconnectedNow` (they are not trying to reconnect). */
   awayDisconnected = 0;
+  /** A hosted app's ear: told when a user closes the app and when it comes back. */
+  onAway: ((now: number, u: number) => void) | null = null;
+  onReturn: ((now: number, u: number) => void) | null = null;
   private readonly t: ClusterTopology;
   private readonly queue: EventQueue;
   private readonly msgs: MessageTable;
@@ -80,6 +83,7 @@ export class Presence {
       this.awayCounted[u] = 1;
       this.awayDisconnected++;
     }
+    this.onAway?.(this.ctx.clock.nowUs, u);
     return true;
   }
 
@@ -91,6 +95,7 @@ export class Presence {
     if (this.awayCounted[u]) this.awayDisconnected--;
     this.awayCounted[u] = 0;
     this.returning[u] = returning ? 1 : 0;
+    this.onReturn?.(this.ctx.clock.nowUs, u);
     return true;
   }
 
