@@ -203,7 +203,7 @@ export async function makePlan(
   // live auction's bid path has its own replay (`bridge/auction/`), reached from the command
   // line; every other application runs in the simulator only, so far. Checked first, so an
   // application scenario is not told to cut its users down to a connection count.
-  if (sc.model === 'two-hop' && sc.topology.app) {
+  if ((sc.model === 'two-hop' || sc.model === 'cluster') && sc.topology.app) {
     const kind = sc.topology.app.kind;
     throw new ScenarioError(
       'scenario',
