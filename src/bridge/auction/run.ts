@@ -1,4 +1,12 @@
 // One auction bridge run: the simulator's bids replayed through a real bid path and store (Redis or in-process), measured, checked and set beside the simulated run.
+import {
+  OUT_ACCEPTED,
+  OUT_ENDED,
+  OUT_GAVE_UP,
+  OUT_RATE_LIMITED,
+  OUT_TOO_LOW,
+  outcomeName,
+} from '../../sim/apps/live-auction/outcomes.ts';
 import { ScenarioError } from '../../scenario/errors.ts';
 import { getScenario } from '../../scenario/registry.ts';
 import { resolveRun, type RunSpec } from '../../scenario/resolve.ts';
@@ -216,29 +224,6 @@ async function simulate(run: RunSpec, rule: BidRule, channels: number): Promise<
     };
   } finally {
     sim.dispose();
-  }
-}
-
-const OUT_ACCEPTED = 1;
-const OUT_TOO_LOW = 2;
-const OUT_ENDED = 3;
-const OUT_RATE_LIMITED = 4;
-const OUT_GAVE_UP = 5;
-
-function outcomeName(o: number): string {
-  switch (o) {
-    case OUT_ACCEPTED:
-      return 'accepted';
-    case OUT_TOO_LOW:
-      return 'rejected: bid too low';
-    case OUT_ENDED:
-      return 'rejected: auction ended';
-    case OUT_RATE_LIMITED:
-      return 'rejected: rate limited';
-    case OUT_GAVE_UP:
-      return 'gave up after retries';
-    default:
-      return 'not sent';
   }
 }
 
@@ -724,7 +709,10 @@ export async function runAuctionBridge(
       },
       conflict:
         spec.conflict.enabled && planned.scripted[0] >= 0
-          ? { first: outcomeName(replay.scripted[0]), second: outcomeName(replay.scripted[1]) }
+          ? {
+              first: outcomeName(replay.scripted[0], 'not sent'),
+              second: outcomeName(replay.scripted[1], 'not sent'),
+            }
           : null,
       decideGapMs: replay.gaps.length > 0 ? gapOf(latencyOf(replay.gaps)) : null,
       storeRttUs: rtt,

@@ -1,4 +1,12 @@
 // The live auction (the guide's Example 10) on the broadcast fabric: the bid path, three concurrency controls, soft close, the countdown.
+import {
+  OUT_ACCEPTED,
+  OUT_ENDED,
+  OUT_GAVE_UP,
+  OUT_RATE_LIMITED,
+  OUT_TOO_LOW,
+  outcomeName,
+} from './outcomes.ts';
 import { LatencyHistogram } from '../../histogram.ts';
 import type { Rng } from '../../rng.ts';
 import type { AppHost, AppResult, CaseApp, FabricSummary } from '../app.ts';
@@ -19,13 +27,6 @@ const STEP_GATEWAY = 0; // at the gateway: auth, rate limit, then the service va
 const STEP_READ = 1; // naive / optimistic: the read (GET, or WATCH + GET) reaches the store
 const STEP_WRITE = 2; // naive: SET; optimistic: MULTI/SET/EXEC; atomic: the script
 const STEP_REPLY = 3; // the answer is back at the bidder
-
-/** Why a bid was not accepted. */
-const OUT_ACCEPTED = 1;
-const OUT_TOO_LOW = 2;
-const OUT_ENDED = 3;
-const OUT_RATE_LIMITED = 4;
-const OUT_GAVE_UP = 5;
 
 /** Messages the app publishes: what each one says (indexed by the fabric's message id). */
 interface Sent {
@@ -519,7 +520,7 @@ export class LiveAuctionApp implements CaseApp {
       return { p50: s.p50, p99: s.p99, max: s.max, count: s.count };
     };
     const scripted = this.scripted.map((b) =>
-      b < 0 ? 'not sent' : outcomeName(bids.outcome[b] as number),
+      b < 0 ? 'not sent' : outcomeName(bids.outcome[b] as number, 'no answer by the end'),
     );
     const stats = {
       control: this.spec.control,
@@ -582,23 +583,6 @@ export class LiveAuctionApp implements CaseApp {
     this.processing.destroy();
     this.notifyLatency.destroy();
     this.timerError.destroy();
-  }
-}
-
-function outcomeName(o: number): string {
-  switch (o) {
-    case OUT_ACCEPTED:
-      return 'accepted';
-    case OUT_TOO_LOW:
-      return 'rejected: bid too low';
-    case OUT_ENDED:
-      return 'rejected: auction ended';
-    case OUT_RATE_LIMITED:
-      return 'rejected: rate limited';
-    case OUT_GAVE_UP:
-      return 'gave up after retries';
-    default:
-      return 'no answer by the end';
   }
 }
 
