@@ -170,13 +170,11 @@ describe('shaping', () => {
                 at(lo, p, hi),
               );
             }
-          // And strict priority leaves the higher class the more complete: P0's share of updates
-          // shed or not delivered by the end is at most P1's, P1's at most P2's, P2's at most P3's.
-          for (const [hi, lo] of [
-            ['P0', 'P1'],
-            ['P1', 'P2'],
-            ['P2', 'P3'],
-          ] as const)
+          // And strict priority leaves P0 at least as complete as P1 (both sent unbatched). Not
+          // further down: a P2 or P3 frame carries a whole 1 s or 5 s batch, so one frame through a
+          // gap on the cores clears many updates, and per-update completeness need not be ordered
+          // (seed 2147483517: P2 12.8% undelivered, P3 9.6%).
+          for (const [hi, lo] of [['P0', 'P1']] as const)
             expect(missing(hi), `${why} ${hi} as complete as ${lo}`).toBeLessThanOrEqual(
               missing(lo) + IN_FLIGHT_SLACK,
             );
